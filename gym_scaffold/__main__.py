@@ -1,0 +1,3 @@
+from gym_scaffold.cli import main
+
+main()

@@ -1,0 +1,394 @@
+"""Read one YAML file into plain Python data plus the position of every key and value.
+
+NeMo Gym reads YAML through OmegaConf, that is PyYAML's YAML 1.1 rules without
+timestamps: `yes` and `on` are booleans, `010` is 8, `1e3` is a float, `0o17` and
+`2024-01-01` are strings. ruamel.yaml defaults to YAML 1.2, so we let it only *compose*
+the file (fast, in C when ruamel.yaml.clib is there, with marks on every node) and turn
+nodes into values ourselves with NeMo Gym's rules. No tag ever constructs an object.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+
+from gym_scaffold.problem import Problem, Severity
+
+# A path into loaded data: mapping keys and sequence indexes, from the top.
+DataPath = tuple[Any, ...]
+Position = tuple[int, int]  # (line, column), 1-based
+
+MAX_DEPTH = 200  # NeMo Gym configs nest < 10 levels; deeper is hostile or broken
+MAX_NODES = 200_000  # bounds alias expansion ("billion laughs")
+
+_PLAIN = "!gym-scaffold/plain"  # tag we give untagged plain scalars; resolved below
+_YAML = "tag:yaml.org,2002:"
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL_TRUE = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}
+_BOOL_FALSE = {"no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"}
+_INT = re.compile(
+    r"""^(?:[-+]?0b[01_]+
+        |[-+]?0[0-7_]+
+        |[-+]?(?:0|[1-9][0-9_]*)
+        |[-+]?0x[0-9a-fA-F_]+
+        |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",
+    re.X,
+)
+_FLOAT = re.compile(
+    r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+
+
+class _PlainMarkingResolver(VersionedResolver):
+    """Leaves plain scalars for `_resolve_plain`, so YAML 1.1 rules apply, not ruamel's."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            return _PLAIN
+        return super().resolve(kind, value, implicit)
+
+
+def _sexagesimal(text: str, convert: Any) -> Any:
+    sign = -1 if text.startswith("-") else 1
+    total = 0
+    for part in text.lstrip("+-").split(":"):
+        total = total * 60 + convert(part)
+    return sign * total
+
+
+def _resolve_int(text: str) -> int:
+    clean = text.replace("_", "")
+    body = clean.lstrip("+-")
+    sign = -1 if clean.startswith("-") else 1
+    if body.startswith("0b"):
+        return sign * int(body[2:], 2)
+    if body.startswith("0x"):
+        return sign * int(body[2:], 16)
+    if ":" in body:
+        return _sexagesimal(clean, int)
+    if len(body) > 1 and body.startswith("0"):
+        return sign * int(body, 8)
+    return sign * int(body)
+
+
+def _resolve_float(text: str) -> float:
+    clean = text.replace("_", "")
+    lowered = clean.lower()
+    if lowered.endswith(".inf"):
+        return float("-inf") if clean.startswith("-") else float("inf")
+    if lowered.endswith(".nan"):
+        return float("nan")
+    if ":" in clean:
+        return _sexagesimal(clean, float)
+    return float(clean)
+
+
+def resolve_plain(text: str) -> Any:
+    """The value OmegaConf gives an untagged plain scalar."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL_TRUE:
+        return True
+    if text in _BOOL_FALSE:
+        return False
+    try:
+        if _INT.match(text):
+            return _resolve_int(text)
+        if _FLOAT.match(text):
+            return _resolve_float(text)
+    except ValueError:  # e.g. more digits than Python converts; keep the text
+        return text
+    return text
+
+
+@dataclass
+class Document:
+    """One loaded YAML file. `data` is None when the file could not be read as YAML."""
+
+    path: str
+    data: Any = None
+    key_positions: dict[DataPath, Position] = field(default_factory=dict)
+    value_positions: dict[DataPath, Position] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def position(self, path: DataPath, *, of_key: bool = False) -> Position:
+        """Where `path` is written; for a path that does not exist, its nearest parent."""
+        table = self.key_positions if of_key else self.value_positions
+        while path:
+            if path in table:
+                return table[path]
+            if path in self.value_positions:
+                return self.value_positions[path]
+            path = path[:-1]
+        return self.value_positions.get((), (1, 1))
+
+    def problem(
+        self,
+        path: DataPath,
+        rule: str,
+        message: str,
+        *,
+        severity: Severity = Severity.ERROR,
+        hint: str | None = None,
+        of_key: bool = False,
+    ) -> Problem:
+        line, column = self.position(path, of_key=of_key)
+        return Problem(self.path, line, column, severity, rule, message, hint)
+
+
+def _tag(node: Any) -> str:
+    # Reading `node.tag` URI-decodes on every access; resolver-made tags need no decoding.
+    ctag = node.ctag
+    return ctag.suffix if ctag.handle is None else str(ctag)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Builder:
+    """Turns a composed node tree into values, recording positions and problems."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.visited = 0
+
+    def _report(self, node: Any, rule: str, message: str, hint: str | None = None) -> None:
+        mark = node.start_mark
+        self.doc.problems.append(
+            Problem(self.doc.path, mark.line + 1, mark.column + 1, Severity.ERROR, rule, message, hint)
+        )
+
+    def build(self, node: Any, path: DataPath, depth: int = 0) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            raise _TooLarge
+        if depth > MAX_DEPTH:
+            self._report(node, "yaml-syntax", f"nesting deeper than {MAX_DEPTH} levels")
+            return None
+        self.doc.value_positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, SequenceNode):
+            self._check_tag(node, "seq")
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            self._check_tag(node, "map")
+            return self._mapping(node, path, depth)
+        return None
+
+    def _check_tag(self, node: Any, expected: str) -> None:
+        tag = _tag(node)
+        if tag not in (_YAML + expected, "!"):
+            self._report(
+                node,
+                "yaml-tag",
+                f"unsupported tag {tag!r}",
+                "NeMo Gym loads YAML safely and rejects custom tags: remove the tag",
+            )
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag, text = _tag(node), node.value
+        if tag == _PLAIN:
+            return resolve_plain(text)
+        if tag in (_YAML + "str", "!"):
+            return text
+        if tag in (_YAML + "null", _YAML + "bool", _YAML + "int", _YAML + "float"):
+            value = resolve_plain(text)
+            kind = tag[len(_YAML) :]
+            expected = {"null": type(None), "bool": bool, "int": int, "float": (float, int)}[kind]
+            if isinstance(value, expected) and not (kind == "int" and isinstance(value, bool)):
+                return float(value) if kind == "float" else value
+            self._report(node, "yaml-tag", f"{text!r} is not a valid !!{kind}")
+            return text
+        self._report(
+            node,
+            "yaml-tag",
+            f"unsupported tag {tag!r}",
+            "NeMo Gym loads YAML safely and rejects custom tags: remove the tag",
+        )
+        return text
+
+    def _key(self, node: Any) -> Any:
+        if not isinstance(node, ScalarNode):
+            self._report(node, "yaml-key", "a mapping key must be a plain value, not a collection")
+            return None
+        value = self._scalar(node)
+        # OmegaConf keys are strings in NeMo Gym's configs; keep other scalars as written.
+        return value if isinstance(value, str) else node.value
+
+    def _mapping(self, node: MappingNode, path: DataPath, depth: int) -> dict:
+        result: dict = {}
+        merge_sources = []  # `<<` values; applied after the explicit keys, which win
+        first_seen: dict = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == "<<" and _tag(key_node) in (
+                _PLAIN,
+                _YAML + "merge",
+            ):
+                merge_sources.append(value_node)
+                continue
+            key = self._key(key_node)
+            if key is None:
+                continue
+            if key in first_seen:
+                line = first_seen[key]
+                self._report(
+                    key_node,
+                    "duplicate-key",
+                    f"duplicate key {key!r} (first defined at line {line})",
+                    "NeMo Gym refuses files with duplicate keys: keep one",
+                )
+                continue
+            first_seen[key] = key_node.start_mark.line + 1
+            child = path + (key,)
+            self.doc.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, child, depth + 1)
+        for value_node in merge_sources:
+            self._merge(value_node, path, depth, result)
+        return result
+
+    def _merge(self, node: Any, path: DataPath, depth: int, into: dict) -> None:
+        """Apply a `<<` merge: keys already in `into` (explicit or merged earlier) win."""
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                self._report(source, "yaml-syntax", "a merge key (<<) needs a mapping or a list of mappings")
+                continue
+            for key_node, value_node in source.value:
+                key = self._key(key_node)
+                if key is None or key in into:
+                    continue
+                child = path + (key,)
+                self.doc.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                into[key] = self.build(value_node, child, depth + 1)
+
+
+def _make_yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = _PlainMarkingResolver
+    return yaml
+
+
+_yaml: YAML | None = None
+
+
+def _decode(raw: bytes, doc: Document) -> str | None:
+    """Text of the file the way a YAML reader sees it; None (with a problem) if it is not text."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if b"\x00" in raw[:8192]:
+        doc.problems.append(
+            Problem(doc.path, 0, 0, Severity.ERROR, "yaml-syntax", "binary data, not a YAML text file")
+        )
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        doc.problems.append(
+            Problem(
+                doc.path,
+                line,
+                column,
+                Severity.ERROR,
+                "yaml-syntax",
+                f"invalid UTF-8 byte 0x{raw[exc.start]:02x}",
+                "save the file as UTF-8",
+            )
+        )
+        return None
+
+
+def _syntax_problem(doc: Document, exc: YAMLError, text: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    lines = text.splitlines()
+    at_tab = 0 < line <= len(lines) and lines[line - 1][column - 1 : column] == "\t"
+    if isinstance(exc, MarkedYAMLError):
+        what = exc.problem or exc.context or "invalid YAML"
+    else:
+        what = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
+    hint = None
+    if at_tab or "'\\t'" in what:
+        what = "tab character where YAML allows only spaces"
+        hint = "indent with spaces"
+    elif "expected a single document" in str(exc) or "but found another document" in what:
+        what = "more than one YAML document in the file"
+        hint = "NeMo Gym reads one document per config file: remove the extra '---' section"
+    return Problem(doc.path, line, column, Severity.ERROR, "yaml-syntax", what, hint)
+
+
+def load_text(text: str, display_path: str) -> Document:
+    """Load YAML source already in memory (tests and env.yaml snippets use this)."""
+    global _yaml
+    doc = Document(display_path)
+    if _yaml is None:
+        _yaml = _make_yaml()
+    try:
+        node = _yaml.compose(text)
+    except YAMLError as exc:
+        doc.problems.append(_syntax_problem(doc, exc, text))
+        return doc
+    except RecursionError:
+        doc.problems.append(
+            Problem(display_path, 0, 0, Severity.ERROR, "yaml-syntax", "nesting too deep to read")
+        )
+        return doc
+    if node is None:  # empty file or only comments
+        return doc
+    builder = _Builder(doc)
+    try:
+        doc.data = builder.build(node, ())
+    except _TooLarge:
+        doc.data = None
+        doc.problems.append(
+            Problem(
+                display_path,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                Severity.ERROR,
+                "yaml-syntax",
+                f"more than {MAX_NODES} values once aliases are expanded",
+                "an alias bomb? NeMo Gym would exhaust memory on this file",
+            )
+        )
+    return doc
+
+
+def load_file(path: Path, display_path: str | None = None) -> Document:
+    """Load one YAML file; every failure becomes a Problem in the Document, never an exception."""
+    display = display_path if display_path is not None else str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        doc = Document(display)
+        reason = exc.strerror or str(exc)
+        doc.problems.append(Problem(display, 0, 0, Severity.ERROR, "unreadable", f"cannot read: {reason}"))
+        return doc
+    doc = Document(display)
+    text = _decode(raw, doc)
+    if text is None:
+        return doc
+    loaded = load_text(text, display)
+    return loaded

@@ -1,0 +1,40 @@
+"""The one record every check produces and every reporter formats.
+
+A plain dataclass rather than a pydantic model: it is created on every commit's path,
+where pydantic's import would cost more than the whole check. The JSON report
+(`report/json.py`) is the pydantic view of these records.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"  # information only (a skipped file, a skipped check); never fails a run
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong (or worth knowing) at one place in one file.
+
+    `line` and `column` are 1-based; 0 means the problem concerns the whole file.
+    """
+
+    path: str
+    line: int
+    column: int
+    severity: Severity
+    rule: str
+    message: str
+    hint: str | None = None
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.rule, self.message)

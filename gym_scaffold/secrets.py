@@ -1,0 +1,127 @@
+"""Recognising API keys and keeping them out of every output.
+
+Rule for the whole project: no output contains a key, at most its last four characters.
+Keys travel as `Secret`, whose str() and repr() are the redacted form, and any text that
+came from outside (a server's error body, a log line) goes through `scrub` before printing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+# Prefixes of real provider keys. Order matters only for `provider_of` (longest first).
+KEY_PREFIXES: dict[str, str] = {
+    "sk-proj-": "OpenAI project key",
+    "sk-svcacct-": "OpenAI service-account key",
+    "sk-admin-": "OpenAI admin key",
+    "sk-ant-": "Anthropic key",
+    "sk-or-": "OpenRouter key",
+    "nvapi-": "NVIDIA API key",
+    "gsk_": "Groq key",
+    "hf_": "Hugging Face token",
+    "AIza": "Google API key",
+    "xai-": "xAI key",
+    "fw_": "Fireworks key",
+    "tvly-": "Tavily key",
+    "sk-": "OpenAI-style key",
+}
+
+_PREFIX_RE = re.compile(
+    "^(?:" + "|".join(re.escape(p) for p in sorted(KEY_PREFIXES, key=len, reverse=True)) + r")[A-Za-z0-9_\-]{12,}$"
+)
+_TOKENISH = re.compile(r"^[A-Za-z0-9_\-+/=.]{32,}$")
+
+
+def redact(value: str | None) -> str:
+    """The only form of a key that may be printed: its last four characters."""
+    if value is None:
+        return "<none>"
+    if value == "":
+        return "<empty>"
+    if len(value) <= 8:
+        return "<redacted>"
+    return f"...{value[-4:]}"
+
+
+class Secret:
+    """A key. Printing it in any way prints the redacted form."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real key, for an HTTP header and nothing else."""
+        return self._value
+
+    def __str__(self) -> str:
+        return redact(self._value)
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _entropy_bits_per_char(text: str) -> float:
+    counts = Counter(text)
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def provider_of(value: str) -> str | None:
+    """Which provider's key format `value` has, if any."""
+    for prefix in sorted(KEY_PREFIXES, key=len, reverse=True):
+        if value.startswith(prefix):
+            return KEY_PREFIXES[prefix]
+    return None
+
+
+def looks_like_secret(value: object) -> bool:
+    """True for values that look like a real key: a provider prefix, or a long random token.
+
+    `EMPTY`, `dummy`, `local-vllm`, URLs, paths and model names are not secrets.
+    """
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if _PREFIX_RE.match(text):
+        return True
+    if not _TOKENISH.match(text) or "/" in text and text.count("/") > 1:
+        return False
+    has_digit = any(c.isdigit() for c in text)
+    has_alpha = any(c.isalpha() for c in text)
+    return has_digit and has_alpha and _entropy_bits_per_char(text) >= 4.0
+
+
+def scrub(text: str, secrets: Iterable[str | Secret]) -> str:
+    """Replace every known key, and anything shaped like a key, in `text` by its redacted form."""
+    for secret in secrets:
+        raw = secret.reveal() if isinstance(secret, Secret) else secret
+        if raw and len(raw) >= 4:
+            text = text.replace(raw, redact(raw))
+            stripped = raw.strip()
+            if stripped and stripped != raw:
+                text = text.replace(stripped, redact(stripped))
+    return _KEY_IN_TEXT.sub(lambda m: redact(m.group(0)), text)
+
+
+# Key-shaped substrings of free text (error bodies echo keys, sometimes masked as sk-ab***cd).
+_KEY_IN_TEXT = re.compile(
+    r"(?:"
+    + "|".join(re.escape(p) for p in sorted(KEY_PREFIXES, key=len, reverse=True))
+    + r")[A-Za-z0-9_\-*]{8,}"
+)
