@@ -1,0 +1,174 @@
+"""Typed views of a NeMo Gym configuration as it moves through the pipeline.
+
+    load (Document) -> compose (Composed) -> resolve (Resolved) -> ConfigView -> rules
+
+Paths into data are tuples of keys and list indexes (`DataPath`); every value keeps an
+`Origin`, the file and position it was written at, so a problem found after merging and
+interpolation still points at the line a person has to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gym_scaffold.config.loader import DataPath, Document
+from gym_scaffold.problem import Problem, Severity
+
+SERVER_TYPES = ("responses_api_models", "resources_servers", "responses_api_agents")
+
+# Top-level keys that are NeMo Gym settings, not server instances.
+RESERVED_TOP_LEVEL_KEYS = frozenset(
+    """config_paths default_host head_server disallowed_ports head_server_deps python_version
+    pip_install_verbose use_absolute_ip uv_pip_set_python skip_venv_if_present hf_token
+    ray_head_node_address port_range_low port_range_high dry_run
+    model_endpoint_readiness_timeout_seconds allow_openai_version_skew uv_cache_dir uv_venv_dir
+    results_dir cache_dir nemo_gym_log_dir verbose json query observability_enabled
+    model_call_capture_dir token_id_capture component_name skip_verification
+    skip_verification_reward entrypoint _inherit_from _copy""".split()
+)
+
+MANDATORY = "???"  # OmegaConf's "supplied later" marker
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a value (or a key) was written."""
+
+    path: str  # display path of the file
+    line: int
+    column: int
+
+
+@dataclass
+class EnvFile:
+    """The env.yaml in effect: its own document and its top-level data."""
+
+    path: Path
+    document: Document
+
+    @property
+    def data(self) -> dict:
+        return self.document.data if isinstance(self.document.data, dict) else {}
+
+
+@dataclass
+class Composed:
+    """Config files merged the way NeMo Gym merges them, before interpolation."""
+
+    data: dict
+    origins: dict[DataPath, Origin] = field(default_factory=dict)  # value positions
+    key_origins: dict[DataPath, Origin] = field(default_factory=dict)  # key positions
+    documents: list[Document] = field(default_factory=list)  # every file read, in order
+    problems: list[Problem] = field(default_factory=list)  # includes, directives
+    env: EnvFile | None = None
+    env_keys: frozenset[str] = frozenset()  # keys that only env.yaml supplied
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """An interpolation whose key resolves nowhere."""
+
+    path: DataPath  # the value holding the interpolation
+    expression: str  # the whole `${...}` text
+    key: str  # the key it looked for, e.g. "policy_api_key" or "judge.base_url"
+
+
+@dataclass
+class Resolved:
+    """Composed data with interpolations substituted where they resolve.
+
+    A value that cannot be resolved yet keeps its text and its path is in `deferred`,
+    like a `???` marker: both mean "the value arrives later" and satisfy any type.
+    """
+
+    data: Any
+    deferred: set[DataPath] = field(default_factory=set)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # bad syntax, cycles
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """One server instance: `instance -> server_type -> implementation -> body`."""
+
+    instance: str
+    server_type: str
+    implementation: str
+    body: dict
+
+    @property
+    def path(self) -> DataPath:
+        return (self.instance, self.server_type, self.implementation)
+
+
+def iter_servers(data: Any) -> Iterator[Server]:
+    """Every well-formed server instance at the top level of `data`."""
+    if not isinstance(data, dict):
+        return
+    for instance, value in data.items():
+        if not isinstance(value, dict) or len(value) == 0:
+            continue
+        types = [k for k in value if k in SERVER_TYPES]
+        if len(types) != 1:
+            continue
+        impls = value[types[0]]
+        if not isinstance(impls, dict):
+            continue
+        for impl, body in impls.items():
+            if isinstance(body, dict):
+                yield Server(str(instance), types[0], str(impl), body)
+
+
+@dataclass
+class ConfigView:
+    """What the rules see: one file (or one `--config` run) composed and resolved.
+
+    `reported_files` limits problems to the files being checked: a file included through
+    `config_paths` is context here and is checked on its own.
+    """
+
+    composed: Composed
+    resolved: Resolved
+    reported_files: frozenset[str]
+    run_mode: bool = False  # True for `validate --config A --config B`
+
+    @property
+    def env(self) -> EnvFile | None:
+        return self.composed.env
+
+    def origin(self, path: DataPath, *, of_key: bool = False) -> Origin | None:
+        """Where `path` was written; for a path that does not exist, its nearest parent."""
+        table = self.composed.key_origins if of_key else self.composed.origins
+        while True:
+            if path in table:
+                return table[path]
+            if of_key and path in self.composed.origins:
+                return self.composed.origins[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def problem(
+        self,
+        path: DataPath,
+        rule: str,
+        message: str,
+        *,
+        severity: Severity = Severity.ERROR,
+        hint: str | None = None,
+        of_key: bool = False,
+    ) -> Problem | None:
+        """A Problem at `path`, or None when the value was written in a file not reported here."""
+        origin = self.origin(path, of_key=of_key)
+        if origin is None or origin.path not in self.reported_files:
+            return None
+        return Problem(origin.path, origin.line, origin.column, severity, rule, message, hint)
+
+    def servers(self) -> Iterator[Server]:
+        return iter_servers(self.resolved.data)
+
+    def is_deferred(self, path: DataPath) -> bool:
+        return path in self.resolved.deferred
