@@ -134,6 +134,8 @@ class ConfigView:
     resolved: Resolved
     reported_files: frozenset[str]
     run_mode: bool = False  # True for `validate --config A --config B`
+    # Work shared between rules on the same view (e.g. one schema pass, read by several rules).
+    cache: dict = field(default_factory=dict)
 
     @property
     def env(self) -> EnvFile | None:
