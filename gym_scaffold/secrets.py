@@ -93,18 +93,24 @@ def provider_of(value: str) -> str | None:
 def looks_like_secret(value: object) -> bool:
     """True for values that look like a real key: a provider prefix, or a long random token.
 
-    `EMPTY`, `dummy`, `local-vllm`, URLs, paths and model names are not secrets.
+    `EMPTY`, `dummy`, `local-vllm`, URLs, paths, model names such as
+    `nvidia/Nemotron-3-Nano-30B-A3B-BF16` and hex digests are not secrets.
     """
     if not isinstance(value, str):
         return False
     text = value.strip()
     if _PREFIX_RE.match(text):
-        return True
-    if not _TOKENISH.match(text) or "/" in text and text.count("/") > 1:
+        # Real keys are random: digits among the letters. `sk-your-api-key-here` is not one.
+        return any(c.isdigit() for c in text) and "your" not in text.lower()
+    if not _TOKENISH.match(text):
         return False
-    has_digit = any(c.isdigit() for c in text)
-    has_alpha = any(c.isalpha() for c in text)
-    return has_digit and has_alpha and _entropy_bits_per_char(text) >= 4.0
+    # A random key is one long run of mixed letters and digits; names are short words.
+    longest = max(re.split(r"[-_./+=]", text), key=len)
+    if len(longest) < 24:
+        return False
+    has_digit = any(c.isdigit() for c in longest)
+    has_alpha = any(c.isalpha() for c in longest)
+    return has_digit and has_alpha and _entropy_bits_per_char(longest) > 4.0
 
 
 def scrub(text: str, secrets: Iterable[str | Secret]) -> str:
