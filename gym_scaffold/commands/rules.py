@@ -1,10 +1,186 @@
-"""`gym-scaffold rules` (not written yet)."""
+"""`gym-scaffold rules`: list the rules, or explain some of them in full.
+
+    gym-scaffold rules                      # id, severity and summary of every rule
+    gym-scaffold rules env-gitignore        # the rule's doc: what, why, failing and passing example
+    gym-scaffold rules --format json        # {"version": 1, "rules": [{id, severity, summary, doc}]}
+    gym-scaffold rules --format markdown    # docs/rules.md (scripts/gen_rule_docs.py writes it)
+
+An unknown rule id is a usage error (exit 2) with a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Sequence
 
 import click
 
+from gym_scaffold.rules import Rule, all_rules
+
+RULES_JSON_VERSION = 1
+_CODE_INDENT = "    "
+
+
+def suggestions(unknown: str, ids: Sequence[str]) -> list[str]:
+    """Rule ids close to `unknown`: near misses first, then ids containing it."""
+    close = difflib.get_close_matches(unknown, ids, n=3, cutoff=0.6)
+    containing = [rule_id for rule_id in ids if unknown and unknown in rule_id]
+    return list(dict.fromkeys(close + containing))[:3]
+
+
+def select(requested: Sequence[str], rules: Sequence[Rule]) -> list[Rule]:
+    """The rules named in `requested` (all of them when empty); unknown ids are a usage error."""
+    if not requested:
+        return list(rules)
+    by_id = {rule.id: rule for rule in rules}
+    chosen = []
+    for raw in requested:
+        rule_id = raw.strip().lower()
+        if rule_id in by_id:
+            chosen.append(by_id[rule_id])
+            continue
+        message = f"unknown rule {raw!r}."
+        close = suggestions(rule_id, list(by_id))
+        if close:
+            message += " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+        message += " `gym-scaffold rules` lists them all."
+        raise click.BadParameter(message, param_hint="RULE_ID")
+    return chosen
+
+
+def text_list(rules: Sequence[Rule]) -> str:
+    """One aligned line per rule: id, severity, summary."""
+    if not rules:
+        return "No rules registered.\n"
+    id_width = max(len("RULE"), *(len(rule.id) for rule in rules))
+    sev_width = max(len("SEVERITY"), *(len(rule.severity) for rule in rules))
+    lines = [f"{'RULE':<{id_width}}  {'SEVERITY':<{sev_width}}  SUMMARY"]
+    lines += [
+        f"{rule.id:<{id_width}}  {rule.severity:<{sev_width}}  {rule.summary}" for rule in rules
+    ]
+    lines.append("")
+    count = f"{len(rules)} rule{'' if len(rules) == 1 else 's'}"
+    lines.append(f"{count}. `gym-scaffold rules RULE` shows one in full.")
+    return "\n".join(lines) + "\n"
+
+
+def text_full(rules: Sequence[Rule]) -> str:
+    """Each rule's id, severity, summary and whole doc, separated by a blank line."""
+    blocks = []
+    for rule in rules:
+        blocks.append(f"{rule.id} ({rule.severity}): {rule.summary}\n\n{rule.doc}".rstrip())
+    return "\n\n\n".join(blocks) + "\n"
+
+
+def as_json(rules: Sequence[Rule]) -> str:
+    payload = {
+        "version": RULES_JSON_VERSION,
+        "rules": [
+            {"id": rule.id, "severity": rule.severity, "summary": rule.summary, "doc": rule.doc}
+            for rule in rules
+        ],
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def doc_markdown(doc: str) -> str:
+    """A rule docstring as Markdown: its indented examples become fenced code blocks.
+
+    Docstrings follow the yamllint way: prose, then `Failing:` and `Passing:` each
+    followed by an example indented by four spaces. Already fenced blocks pass through.
+    """
+    out: list[str] = []
+    lines = doc.splitlines()
+    i = 0
+    in_fence = False
+    while i < len(lines):
+        line = lines[i]
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+            out.append(line)
+            i += 1
+            continue
+        starts_block = (
+            not in_fence
+            and line.startswith(_CODE_INDENT)
+            and line.strip()
+            and (not out or not out[-1].strip())
+        )
+        if not starts_block:
+            out.append(line)
+            i += 1
+            continue
+        block = []
+        while i < len(lines) and (lines[i].startswith(_CODE_INDENT) or not lines[i].strip()):
+            block.append(lines[i][len(_CODE_INDENT) :])
+            i += 1
+        while block and not block[-1].strip():
+            block.pop()
+            i -= 1
+        language = "console" if block[0].startswith("$ ") else "yaml"
+        out += [f"```{language}", *block, "```"]
+    return "\n".join(out)
+
+
+def _anchor(rule_id: str) -> str:
+    return re.sub(r"[^a-z0-9_-]", "", rule_id.lower())
+
+
+def markdown(rules: Sequence[Rule]) -> str:
+    """docs/rules.md: an index table, then one section per rule."""
+    lines = [
+        "<!-- Generated from the rule docstrings by scripts/gen_rule_docs.py; do not edit. -->",
+        "",
+        "# gym-scaffold rules",
+        "",
+        "Every problem `gym-scaffold validate` reports names one of these rules.",
+        "`gym-scaffold rules RULE` prints the same text in a terminal.",
+        "",
+    ]
+    if not rules:
+        lines.append("No rules registered yet.")
+        return "\n".join(lines) + "\n"
+    lines += ["| Rule | Severity | Summary |", "| --- | --- | --- |"]
+    for rule in rules:
+        summary = rule.summary.replace("|", "\\|")
+        lines.append(f"| [`{rule.id}`](#{_anchor(rule.id)}) | {rule.severity} | {summary} |")
+    for rule in rules:
+        lines += [
+            "",
+            f"## {rule.id}",
+            "",
+            f"Severity: **{rule.severity}**. {rule.summary}",
+            "",
+            doc_markdown(rule.doc) if rule.doc else "_No description yet._",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+FORMATS = ("text", "json", "markdown")
+
 
 @click.command(name="rules")
-def command() -> int:
-    """Not written yet."""
-    click.echo("gym-scaffold rules: not written yet", err=True)
-    return 2
+@click.argument("rule_ids", metavar="[RULE_ID]...", nargs=-1)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for a terminal, json for tools, markdown for docs/rules.md.",
+)
+def command(rule_ids: tuple[str, ...], fmt: str) -> int:
+    """List every rule, or explain the rules named by RULE_ID in full."""
+    rules = select(rule_ids, all_rules())
+    if fmt == "json":
+        output = as_json(rules)
+    elif fmt == "markdown":
+        output = markdown(rules)
+    elif rule_ids:
+        output = text_full(rules)
+    else:
+        output = text_list(rules)
+    click.echo(output, nl=False)
+    return 0
