@@ -40,7 +40,7 @@ _INT = re.compile(
         |[-+]?(?:0|[1-9][0-9_]*)
         |[-+]?0x[0-9a-fA-F_]+
         |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",
-    re.X,
+    re.VERBOSE,
 )
 _FLOAT = re.compile(
     r"""^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
@@ -49,7 +49,7 @@ _FLOAT = re.compile(
         |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
         |[-+]?\.(?:inf|Inf|INF)
         |\.(?:nan|NaN|NAN))$""",
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -74,10 +74,8 @@ def _resolve_int(text: str) -> int:
     clean = text.replace("_", "")
     body = clean.lstrip("+-")
     sign = -1 if clean.startswith("-") else 1
-    if body.startswith("0b"):
-        return sign * int(body[2:], 2)
-    if body.startswith("0x"):
-        return sign * int(body[2:], 16)
+    if body.startswith(("0b", "0x")):
+        return sign * int(body, 0)
     if ":" in body:
         return _sexagesimal(clean, int)
     if len(body) > 1 and body.startswith("0"):

@@ -1,0 +1,78 @@
+"""Which files `validate` looks at, and which directory is the NeMo Gym root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from gym_scaffold.config.model import SERVER_TYPES
+
+# Where NeMo Gym keeps configs, relative to its root.
+CONFIG_DIRS = (*SERVER_TYPES, "benchmarks", "environments")
+ENV_FILE_NAME = "env.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", "site-packages"}
+
+
+def find_root(start: Path) -> Path:
+    """The NeMo Gym root for `start`: the nearest directory holding a config dir or `.git`."""
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists() or any((candidate / name).is_dir() for name in CONFIG_DIRS):
+            return candidate
+    return here
+
+
+def _walk_yaml(directory: Path) -> Iterator[Path]:
+    # os.walk without following symlinks: a symlink loop cannot trap us.
+    for current, dirs, files in os.walk(directory, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(YAML_SUFFIXES):
+                yield Path(current) / name
+
+
+def default_targets(root: Path) -> list[Path]:
+    """Every YAML file under NeMo Gym's config directories, and env.yaml if present."""
+    found = [path for name in CONFIG_DIRS if (root / name).is_dir() for path in _walk_yaml(root / name)]
+    env = root / ENV_FILE_NAME
+    if env.is_file():
+        found.append(env)
+    return found
+
+
+def expand(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files to check for the PATHS given, and (path, reason) for those that cannot be."""
+    files: list[Path] = []
+    errors: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            candidates = list(_walk_yaml(path))
+        elif path.is_file():
+            candidates = [path]
+        elif not os.path.lexists(path):
+            errors.append((path, "no such file or directory"))
+            continue
+        elif path.is_symlink():
+            errors.append((path, "broken or looping symbolic link"))
+            continue
+        else:
+            errors.append((path, "not a regular file"))
+            continue
+        for candidate in candidates:
+            key = candidate.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(candidate)
+    return files, errors
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """The path as a person would type it from `cwd`: relative when it is below."""
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,55 @@
+"""A `???` ("supplied later") that nothing supplies.
+
+In a committed config, `???` marks a value supplied at run time (by env.yaml or the
+command line) and is fine. env.yaml is where values are supplied, so a `???` there
+can never be filled; and in one `--config` run, a `???` still present after merging
+env.yaml stops NeMo Gym at start-up.
+
+Failing:
+
+    policy_api_key: ???
+
+Passing:
+
+    policy_api_key: ${oc.env:OPENAI_API_KEY}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gym_scaffold.config.model import MANDATORY, ConfigView
+from gym_scaffold.problem import Problem
+from gym_scaffold.rules._values import iter_scalars, written_in_env_file
+
+ID = "missing-value"
+SEVERITY = "error"
+SUMMARY = "a `???` in env.yaml, or left unfilled in a --config run"
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def check(view: ConfigView) -> Iterator[Problem]:
+    in_env = written_in_env_file(view)
+    if in_env:
+        for path, value in iter_scalars(view.env.data):
+            if value == MANDATORY:
+                yield view.problem(
+                    path,
+                    ID,
+                    f"env.yaml sets '{_dotted(path)}' to ???, but env.yaml is where values are supplied",
+                    hint=f"write the real value of {_dotted(path)} here",
+                )
+    if view.run_mode:
+        for path, value in iter_scalars(view.resolved.data):
+            if in_env and path and path[0] in view.composed.env_keys:
+                continue  # reported above, where env.yaml writes it
+            if value == MANDATORY:
+                yield view.problem(
+                    path,
+                    ID,
+                    f"no value supplied for '{_dotted(path)}' (still ??? after merging env.yaml)",
+                    hint="set it in env.yaml, or on the command line as +" + _dotted(path) + "=...",
+                )

@@ -1,0 +1,121 @@
+"""A `${...}` reference that resolves nowhere.
+
+Without env.yaml (a fresh clone, a CI job) references that env.yaml would supply are
+accepted. With env.yaml present, an unresolved reference is an error when it looks
+like a mistake: a near miss of a key that exists (`${policy_api_kye}`), or a key of an
+endpoint env.yaml configures in part (it sets `policy_base_url` but not
+`policy_api_key`). A key of an endpoint this machine does not configure at all
+(`judge_*` with no judge keys in env.yaml) is a warning naming the key to add. In one
+`--config` run, every unresolved reference is an error: NeMo Gym would stop on it.
+
+Failing:
+
+    policy_base_url: https://api.openai.com/v1
+    policy_model_name: gpt-4o-mini
+    policy_model:
+      responses_api_models:
+        openai_model:
+          entrypoint: app.py
+          openai_base_url: ${policy_base_url}
+          openai_api_key: ${policy_api_kye}
+          openai_model: ${policy_model_name}
+
+Passing:
+
+    policy_base_url: https://api.openai.com/v1
+    policy_api_key: ${oc.env:OPENAI_API_KEY}
+    policy_model_name: gpt-4o-mini
+    policy_model:
+      responses_api_models:
+        openai_model:
+          entrypoint: app.py
+          openai_base_url: ${policy_base_url}
+          openai_api_key: ${policy_api_key}
+          openai_model: ${policy_model_name}
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+
+from gym_scaffold.config.model import ConfigView, Unresolved
+from gym_scaffold.problem import Problem, Severity
+
+ID = "unresolved-interpolation"
+SEVERITY = "error"
+SUMMARY = "a ${...} reference that resolves nowhere (typo, or an endpoint env.yaml configures in part)"
+
+_ENDPOINT_KEY = re.compile(r"^(?P<endpoint>.+?)_(?:base_url|api_key|model_name|model)$")
+
+
+def _is_env_var(item: Unresolved) -> bool:
+    return getattr(item, "kind", None) == "env" or item.key.startswith("oc.env:")
+
+
+def _known_keys(view: ConfigView) -> list[str]:
+    data = view.resolved.data if isinstance(view.resolved.data, dict) else {}
+    return [key for key in data if isinstance(key, str)]
+
+
+def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] | None:
+    key = item.key
+    top = key.split(".")[0].split("[")[0]
+    if _is_env_var(item):
+        if not view.run_mode:
+            return None  # the variable is set where the config runs
+        var = key.split(":", 1)[-1]
+        return (
+            Severity.WARNING,
+            f"environment variable {var} is not set here and {item.expression} has no default",
+            f"export {var}, or give a default: ${{oc.env:{var},<default>}}",
+        )
+    known = _known_keys(view)
+    close = difflib.get_close_matches(top, known, n=1, cutoff=0.8)
+    if close:
+        return (
+            Severity.ERROR,
+            f"{item.expression} refers to '{top}', which is not defined; did you mean '{close[0]}'?",
+            f"write ${{{close[0]}{key[len(top):]}}}",
+        )
+    if view.run_mode:
+        return (
+            Severity.ERROR,
+            f"{item.expression}: '{key}' is defined neither in these configs nor in env.yaml",
+            f"add '{top}: ...' to env.yaml",
+        )
+    if view.env is None:
+        return None  # no env.yaml here: the value arrives where the config runs
+    env_keys = [k for k in view.env.data if isinstance(k, str)]
+    match = _ENDPOINT_KEY.match(top)
+    if match:
+        endpoint = match.group("endpoint")
+        siblings = sorted(k for k in env_keys if k.startswith(endpoint + "_"))
+        if siblings:
+            return (
+                Severity.ERROR,
+                (
+                    f"{item.expression}: env.yaml configures the '{endpoint}' endpoint "
+                    f"({', '.join(siblings)}) but not '{top}'"
+                ),
+                f"add '{top}: ...' to env.yaml",
+            )
+        return (
+            Severity.WARNING,
+            f"{item.expression}: env.yaml does not configure the '{endpoint}' endpoint",
+            f"add '{top}: ...' to env.yaml to run this config here",
+        )
+    return (
+        Severity.WARNING,
+        f"{item.expression}: '{key}' is defined neither in this config nor in env.yaml",
+        f"add '{top}: ...' to env.yaml to run this config here",
+    )
+
+
+def check(view: ConfigView) -> Iterator[Problem]:
+    for item in view.resolved.unresolved:
+        verdict = _classify(item, view)
+        if verdict is not None:
+            severity, message, hint = verdict
+            yield view.problem(item.path, ID, message, severity=severity, hint=hint)

@@ -1,0 +1,241 @@
+"""The `validate` pipeline: discover -> load -> compose -> resolve -> check -> Result.
+
+Click-free: `commands/validate.py` parses options into `ValidateOptions` and hands the
+`Result` to a reporter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from gym_scaffold import discover
+from gym_scaffold.config.compose import compose, load_env_file
+from gym_scaffold.config.loader import Document, load_file
+from gym_scaffold.config.model import SERVER_TYPES, ConfigView, EnvFile
+from gym_scaffold.config.resolve import resolve
+from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.result import Result
+
+
+@dataclass
+class ValidateOptions:
+    paths: list[Path] = field(default_factory=list)  # files or directories; none = whole checkout
+    configs: list[Path] = field(default_factory=list)  # one run, as `ng_run +config_paths=[...]`
+    env_file: Path | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    env_check_only: bool = False  # only the env.yaml / git check (the always-run hook)
+    check_git: bool = True
+
+
+@cache
+def _config_rules() -> tuple:
+    from gym_scaffold.rules import all_rules
+
+    return tuple(rule for rule in all_rules() if rule.checks_configs)
+
+
+def looks_like_config(data: Any) -> bool:
+    """A NeMo Gym config has includes or at least one instance with a server type (or a near miss)."""
+    if not isinstance(data, dict):
+        return False
+    if "config_paths" in data:
+        return True
+    for value in data.values():
+        if not isinstance(value, dict):
+            continue
+        for key in value:
+            if key in SERVER_TYPES or key in ("_inherit_from", "_copy"):
+                return True
+            if isinstance(key, str) and difflib.get_close_matches(key, SERVER_TYPES, n=1, cutoff=0.8):
+                return True
+    return False
+
+
+class Validator:
+    """One validate run; shares loaded files across every file it checks."""
+
+    def __init__(self, options: ValidateOptions) -> None:
+        self.options = options
+        self.cwd = options.cwd
+        anchor = options.configs[0] if options.configs else (options.paths[0] if options.paths else self.cwd)
+        if not anchor.is_absolute():
+            anchor = self.cwd / anchor
+        self.root = discover.find_root(anchor)
+        self.roots = [*self._extra_roots(), self.root]
+        self.cache: dict[Path, Document] = {}
+        self._display: dict[Path, str] = {}
+        self.result = Result()
+
+    def _extra_roots(self) -> list[Path]:
+        # NeMo Gym looks in NEMO_GYM_EXTRA_ROOTS first (comma separated).
+        value = self.options.environ.get("NEMO_GYM_EXTRA_ROOTS", "")
+        return [Path(part) for part in value.split(",") if part.strip()]
+
+    def display(self, path: Path) -> str:
+        shown = self._display.get(path)
+        if shown is None:
+            shown = self._display[path] = discover.display_path(path, self.cwd)
+        return shown
+
+    def _abs(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.cwd / path
+
+    # -- env.yaml ---------------------------------------------------------------------
+
+    def env_path(self) -> Path:
+        if self.options.env_file is not None:
+            return self._abs(self.options.env_file)
+        return self.root / discover.ENV_FILE_NAME
+
+    def load_env(self) -> EnvFile | None:
+        path = self.env_path()
+        if self.options.env_file is None and not path.is_file():
+            return None  # a fresh clone has no env.yaml: references to it are accepted
+        if path.is_dir():
+            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "env-file", "env.yaml is a directory"))
+            return None
+        env = load_env_file(path, self.display(path))
+        return env
+
+    def check_env(self, env: EnvFile | None) -> None:
+        """env.yaml's own problems, its values, and that git ignores it."""
+        if env is not None:
+            self._add_all(env.document.problems)
+            if env.document.data is not None and not isinstance(env.document.data, dict):
+                self._add(env.document.problem((), "env-file", "env.yaml must be a mapping of keys to values"))
+            self.result.files_checked.append(env.document.path)
+            view = self._view_of_env(env)
+            self._run_rules(view)
+        if self.options.check_git:
+            from gym_scaffold import gitcheck
+
+            env_paths = sorted({self.root / discover.ENV_FILE_NAME, *([self.env_path()] if env else [])})
+            repo = gitcheck.find_repo_root(self.root)
+            if repo is None:
+                self._add(
+                    Problem(
+                        self.display(self.env_path()),
+                        0,
+                        0,
+                        Severity.NOTE,
+                        "env-gitignore",
+                        "not inside a git repository: the env.yaml gitignore check was skipped",
+                    )
+                )
+            else:
+                self._add_all(gitcheck.check_env_ignored(repo, env_paths))
+
+    def _view_of_env(self, env: EnvFile) -> ConfigView:
+        composed = compose([], roots=self.roots, env=env, display=self.display, cache=self.cache)
+        return ConfigView(
+            composed=composed,
+            resolved=resolve(composed, self.options.environ),
+            reported_files=frozenset({env.document.path}),
+        )
+
+    # -- configs ------------------------------------------------------------------------
+
+    def check_file(self, path: Path, env: EnvFile | None) -> None:
+        shown = self.display(path)
+        doc = self.cache.get(path)
+        if doc is None:
+            doc = self.cache[path] = load_file(path, shown)
+        if doc.problems:
+            self.result.files_checked.append(shown)
+            self._add_all(doc.problems)
+            return
+        if doc.data is None:
+            self._skip(shown, "empty file")
+            return
+        if not looks_like_config(doc.data):
+            self._skip(shown, "not a NeMo Gym config (no server instance)")
+            return
+        self.result.files_checked.append(shown)
+        composed = compose([path], roots=self.roots, env=env, display=self.display, cache=self.cache)
+        view = ConfigView(
+            composed=composed,
+            resolved=resolve(composed, self.options.environ),
+            reported_files=frozenset({shown}),
+        )
+        self._add_all(p for p in composed.problems if p.path == shown)
+        self._add_all(p for p in view.resolved.problems if p.path == shown)
+        self._run_rules(view)
+
+    def check_run(self, configs: list[Path], env: EnvFile | None) -> None:
+        """`--config A --config B`: one run composed as NeMo Gym composes it; everything reported."""
+        files = [self._abs(path) for path in configs]
+        composed = compose(files, roots=self.roots, env=env, display=self.display, cache=self.cache)
+        shown = {doc.path for doc in composed.documents}
+        if env is not None:
+            shown.add(env.document.path)
+        self.result.files_checked.extend(sorted(shown))
+        view = ConfigView(
+            composed=composed,
+            resolved=resolve(composed, self.options.environ),
+            reported_files=frozenset(shown),
+            run_mode=True,
+        )
+        for doc in composed.documents:
+            self._add_all(doc.problems)
+        self._add_all(composed.problems)
+        self._add_all(view.resolved.problems)
+        self._run_rules(view)
+
+    def _run_rules(self, view: ConfigView) -> None:
+        for rule in _config_rules():
+            self._add_all(p for p in rule.module.check(view) if p is not None)
+
+    # -- bookkeeping ------------------------------------------------------------------
+
+    def _skip(self, shown: str, why: str) -> None:
+        self.result.files_skipped.append(shown)
+        self._add(Problem(shown, 0, 0, Severity.NOTE, "not-a-config", f"skipped: {why}"))
+
+    def _add(self, problem: Problem) -> None:
+        self.result.problems.append(problem)
+
+    def _add_all(self, problems: Iterable[Problem]) -> None:
+        self.result.problems.extend(problems)
+
+    def run(self) -> Result:
+        options = self.options
+        env = self.load_env()
+        if options.env_check_only:
+            self.check_env(env)
+            return self._finish()
+        if options.configs:
+            self.check_run(options.configs, env)
+            self.check_env(env)
+            return self._finish()
+        if options.paths:
+            files, errors = discover.expand(self._abs(path) for path in options.paths)
+            for path, reason in errors:
+                self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "unreadable", reason))
+        else:
+            files = discover.default_targets(self.root)
+        env_resolved = self.env_path().resolve()
+        env_named = not options.paths
+        for path in files:
+            if path.name == discover.ENV_FILE_NAME or path.resolve() == env_resolved:
+                env_named = True  # env.yaml is checked once, below
+                continue
+            self.check_file(path, env)
+        if env_named:
+            self.check_env(env)
+        return self._finish()
+
+    def _finish(self) -> Result:
+        # Several views can report the same problem (a file and a run that includes it).
+        self.result.problems = list(dict.fromkeys(self.result.problems))
+        return self.result
+
+
+def run_validate(options: ValidateOptions) -> Result:
+    return Validator(options).run()
