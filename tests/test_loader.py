@@ -1,0 +1,148 @@
+"""The loader: YAML 1.1 typing as NeMo Gym (OmegaConf) reads it, positions, and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gym_scaffold.config.loader import MAX_NODES, load_file, load_text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("010", 8),  # YAML 1.1 octal
+        ("08", "08"),
+        ("0x1F", 31),
+        ("0b101", 5),
+        ("1_000", 1000),
+        ("1e3", 1000.0),
+        (".5", 0.5),
+        ("-.inf", float("-inf")),
+        ("yes", True),
+        ("on", True),
+        ("Off", False),
+        ("~", None),
+        ("null", None),
+        ("0o17", "0o17"),
+        ("2024-01-01", "2024-01-01"),
+        ("'010'", "010"),
+        ('"yes"', "yes"),
+        ("!!str 5", "5"),
+        ("!!float 3", 3.0),
+        ("???", "???"),
+        ("??", "??"),
+    ],
+)
+def test_scalars_are_typed_as_nemo_gym_reads_them(text, expected):
+    doc = load_text(f"value: {text}\n", "t.yaml")
+    assert doc.problems == []
+    assert doc.data == {"value": expected}
+    assert type(doc.data["value"]) is type(expected)
+
+
+def test_positions_of_keys_and_values_are_one_based():
+    doc = load_text("a:\n  b: [1, 2]\n  c: x\n", "t.yaml")
+    assert doc.key_positions[("a", "b")] == (2, 3)
+    assert doc.value_positions[("a", "b")] == (2, 6)
+    assert doc.value_positions[("a", "b", 1)] == (2, 10)
+    assert doc.position(("a", "missing")) == doc.value_positions[("a",)]
+
+
+def _only_problem(doc):
+    assert len(doc.problems) == 1, doc.problems
+    return doc.problems[0]
+
+
+def test_duplicate_key_points_at_the_second_one():
+    problem = _only_problem(load_text("a: 1\nb: 2\na: 3\n", "t.yaml"))
+    assert (problem.rule, problem.line, problem.column) == ("duplicate-key", 3, 1)
+    assert "line 1" in problem.message
+
+
+def test_tab_indentation():
+    problem = _only_problem(load_text("a:\n\tb: 1\n", "t.yaml"))
+    assert problem.rule == "yaml-syntax" and problem.line == 2
+    assert "tab" in problem.message
+
+
+def test_syntax_error_has_a_location():
+    problem = _only_problem(load_text("a: [1,\nb: 2\n", "t.yaml"))
+    assert problem.rule == "yaml-syntax" and problem.line >= 1
+
+
+def test_several_documents():
+    problem = _only_problem(load_text("a: 1\n---\nb: 2\n", "t.yaml"))
+    assert "more than one YAML document" in problem.message
+
+
+def test_custom_tags_are_refused_and_never_constructed(tmp_path):
+    marker = tmp_path / "pwned"
+    doc = load_text(f"x: !!python/object/apply:os.system ['touch {marker}']\n", "t.yaml")
+    assert _only_problem(doc).rule == "yaml-tag"
+    assert not marker.exists()
+
+
+def test_merge_keys_explicit_keys_win():
+    doc = load_text("base: &b {x: 1, y: 2}\nchild:\n  <<: *b\n  y: 3\n", "t.yaml")
+    assert doc.data["child"] == {"x": 1, "y": 3}
+    assert doc.key_positions[("child", "y")] == (4, 3)
+
+
+def test_alias_bomb_is_bounded():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    doc = load_text("\n".join(lines) + "\n", "bomb.yaml")
+    assert doc.data is None
+    assert str(MAX_NODES) in _only_problem(doc).message
+
+
+def test_deep_nesting_is_a_problem_not_a_crash():
+    doc = load_text("a: " + "[" * 5000 + "]" * 5000 + "\n", "deep.yaml")
+    assert doc.problems and doc.problems[0].rule == "yaml-syntax"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"\xef\xbb\xbfa: 1\n", {"a": 1}),
+        ("a: 1\n".encode("utf-16"), {"a": 1}),
+    ],
+)
+def test_byte_order_marks(tmp_path, raw, expected):
+    path = tmp_path / "x.yaml"
+    path.write_bytes(raw)
+    doc = load_file(path)
+    assert doc.problems == [] and doc.data == expected
+
+
+def test_invalid_utf8_and_binary(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"a: 1\nb: \xff\n")
+    problem = _only_problem(load_file(bad))
+    assert (problem.line, problem.column) == (2, 4) and "UTF-8" in problem.message
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\x00\x01\x02")
+    assert "binary" in _only_problem(load_file(binary)).message
+
+
+def test_unreadable_path_is_a_problem(tmp_path):
+    problem = _only_problem(load_file(tmp_path / "missing.yaml"))
+    assert problem.rule == "unreadable"
+
+
+def test_empty_file_has_no_data_and_no_problem():
+    doc = load_text("# only a comment\n", "t.yaml")
+    assert doc.data is None and doc.problems == []
+
+
+def test_corpus_loads(corpus_tree: Path):
+    problems = []
+    for path in corpus_tree.rglob("*.yaml"):
+        problems += load_file(path, str(path.relative_to(corpus_tree))).problems
+    # The one loader-level bug in the sample: a duplicate `datasets` key.
+    assert [(p.path, p.rule) for p in problems] == [
+        ("responses_api_agents/mini_swe_agent_2/configs/mini_swe_agent_2.yaml", "duplicate-key")
+    ]
