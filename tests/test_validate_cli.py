@@ -1,0 +1,229 @@
+"""`gym-scaffold validate` run for real on files in temporary trees."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+KEY = "sk-proj-Q8wErT5yUi9oPa3sDf7gHj2kLz6xCv4bNm1Q"
+
+MODEL = """\
+policy_model:
+  responses_api_models:
+    openai_model:
+      entrypoint: app.py
+      openai_base_url: {base_url}
+      openai_api_key: {api_key}
+      openai_model: {model}
+"""
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    (root / "responses_api_models" / "openai_model" / "configs").mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def model_config(base_url="${policy_base_url}", api_key="${policy_api_key}", model="${policy_model_name}"):
+    return MODEL.format(base_url=base_url, api_key=api_key, model=model)
+
+
+CONFIG = "responses_api_models/openai_model/configs/openai_model.yaml"
+
+
+def rules_of(proc) -> list[str]:
+    return [line.rsplit("[", 1)[1].rstrip("]") for line in proc.stdout.splitlines() if line.endswith("]")]
+
+
+def test_clean_tree_exits_zero(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config()})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 errors, 0 warnings; checked 1 file" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule", "line", "column"),
+    [
+        ({"api_key": "??"}, "double-question-mark", 6, 23),
+        ({"api_key": "sk-your-api-key"}, "placeholder-value", 6, 23),
+        ({"api_key": "'<api_key>'"}, "placeholder-value", 6, 23),
+        ({"base_url": "http://<host_url>:<port>/v1"}, "placeholder-value", 5, 24),
+        ({"base_url": "https://api.openai.com/v1/chat/completions"}, "base-url", 5, 24),
+        ({"base_url": "https://api.openai.com/v1/responses"}, "base-url", 5, 24),
+        ({"base_url": "api.openai.com/v1"}, "base-url", 5, 24),
+        ({"api_key": '"Bearer abcdefghijklmnopqrstu"'}, "api-key-format", 6, 23),
+        ({"api_key": '"abc\\n"'}, "api-key-format", 6, 23),
+        ({"api_key": KEY}, "literal-secret", 6, 23),
+        ({"api_key": '""', "base_url": "https://api.openai.com/v1"}, "placeholder-value", 6, 23),
+    ],
+)
+def test_value_mistakes_are_errors_at_their_line(tmp_path, cli, fields, rule, line, column):
+    write_tree(tmp_path, {CONFIG: model_config(**fields)})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{CONFIG}:{line}:{column}: error:" in proc.stdout
+    assert rule in rules_of(proc)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"api_key": "EMPTY", "base_url": "http://127.0.0.1:8000/v1"},
+        {"api_key": "dummy", "base_url": "http://localhost:8000/v1"},
+        {"api_key": '""', "base_url": "http://127.0.0.1:8000/v1"},
+        {"api_key": "null", "base_url": "null"},
+        {"api_key": "???"},
+        {"api_key": "${oc.env:OPENAI_API_KEY}"},
+        {"model": "nvidia/Nemotron-3-Nano-Omni-30B-A3B-Reasoning-BF16"},
+    ],
+)
+def test_legitimate_values_pass(tmp_path, cli, fields):
+    write_tree(tmp_path, {CONFIG: model_config(**fields)})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_base_url_without_path_is_a_warning_and_strict_fails(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config(base_url="https://api.openai.com")})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "warning: base URL has no path" in proc.stdout
+    assert cli("validate", "--strict", cwd=tmp_path).returncode == 1
+
+
+def test_the_key_is_never_printed(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config(api_key=KEY)})
+    for fmt in ("text", "json", "github", "sarif"):
+        proc = cli("validate", "--format", fmt, cwd=tmp_path)
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 1
+        # Every 8-character piece of the key's random part (the provider prefix is public).
+        secret = KEY[len("sk-proj-") :]
+        pieces = {secret[i : i + 8] for i in range(len(secret) - 7)}
+        assert not [piece for piece in pieces if piece in output], fmt
+        assert KEY[-4:] in output
+
+
+ENV_PARTIAL = "policy_base_url: https://api.openai.com/v1\npolicy_model_name: gpt-4o-mini\n"
+
+
+def test_without_env_yaml_references_are_accepted(tmp_path, cli):
+    config = model_config() + "judge:\n  x: ${judge_base_url}\n"
+    write_tree(tmp_path, {CONFIG: config})
+    assert cli("validate", cwd=tmp_path).returncode == 0
+
+
+def test_env_yaml_configuring_an_endpoint_in_part_is_an_error(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config(), "env.yaml": ENV_PARTIAL})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout
+    assert f"{CONFIG}:6:23: error:" in proc.stdout
+    assert "policy_api_key" in proc.stdout and "unresolved-interpolation" in rules_of(proc)
+
+
+def test_near_miss_gets_did_you_mean(tmp_path, cli):
+    env = ENV_PARTIAL + "policy_api_key: " + KEY + "\n"
+    write_tree(tmp_path, {CONFIG: model_config(model="${policy_model_nme}"), "env.yaml": env})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "did you mean 'policy_model_name'" in proc.stdout
+
+
+def test_endpoint_not_configured_at_all_is_a_warning(tmp_path, cli):
+    env = ENV_PARTIAL + "policy_api_key: " + KEY + "\n"
+    config = model_config() + "judge_base: ${judge_base_url}\n"
+    write_tree(tmp_path, {CONFIG: config, "env.yaml": env})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert "warning:" in proc.stdout and "judge_base_url" in proc.stdout
+
+
+def test_mandatory_marker_in_env_yaml_is_an_error(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config(), "env.yaml": ENV_PARTIAL + "policy_api_key: ???\n"})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "env.yaml:3:17: error:" in proc.stdout and "missing-value" in rules_of(proc)
+
+
+def test_config_run_reports_every_unresolved_key(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config()})
+    proc = cli("validate", "--config", CONFIG, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert rules_of(proc).count("unresolved-interpolation") == 3
+
+
+def test_prompt_files_are_skipped_with_a_note(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config(), "resources_servers/x/prompts/p.yaml": "user: hi\n"})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "resources_servers/x/prompts/p.yaml:0:0: note: skipped" in proc.stdout
+    assert "note:" not in cli("validate", "-q", cwd=tmp_path).stdout
+
+
+def test_missing_path_is_reported(tmp_path, cli):
+    proc = cli("validate", "nope.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "nope.yaml:0:0: error: no such file or directory [unreadable]" in proc.stdout
+
+
+def test_usage_errors_exit_two(tmp_path, cli):
+    assert cli("validate", "--format", "xml", cwd=tmp_path).returncode == 2
+    assert cli("validate", "a.yaml", "--config", "b.yaml", cwd=tmp_path).returncode == 2
+
+
+def test_json_report_counts(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config(api_key="??")})
+    report = json.loads(cli("validate", "--format", "json", cwd=tmp_path).stdout)
+    assert report["summary"]["errors"] == 1
+    errors = [p for p in report["problems"] if p["severity"] == "error"]
+    assert [(p["rule"], p["line"], p["column"]) for p in errors] == [("double-question-mark", 6, 23)]
+
+
+def test_bundled_example(cli):
+    proc = cli("validate", cwd=REPO / "examples" / "nemo-gym")
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert "benchmarks/broken_example/config.yaml:10:24: error:" in out  # /chat/completions
+    assert "benchmarks/broken_example/config.yaml:11:23: error:" in out  # ??
+    assert "benchmarks/broken_example/config.yaml:20:23: error:" in out  # literal key
+    assert "responses_api_models/openai_model/configs/openai_model.yaml" not in out
+
+
+def test_corpus_has_only_the_known_bugs(corpus_tree, cli):
+    proc = cli("validate", "-q", cwd=corpus_tree)
+    errors = sorted(
+        {line.split(":")[0] for line in proc.stdout.splitlines() if ": error:" in line}
+    )
+    known = {
+        "benchmarks/tau2/configs/tau2.yaml",
+        "benchmarks/tau2/configs/banking_alltools.yaml",
+        "benchmarks/tau2/configs/banking_bm25_grep_artificial_analysis.yaml",
+        "benchmarks/tau2/configs/banking_terminal_use.yaml",
+        "resources_servers/spartqa/configs/spartqa.yaml",
+        "resources_servers/jailbreak_detection/configs/safety_judge_model.yaml",
+        "responses_api_agents/langgraph_agent/configs/reflection_agent.yaml",
+        # Not in the README's list, but OmegaConf refuses it: `datasets` twice.
+        "responses_api_agents/mini_swe_agent_2/configs/mini_swe_agent_2.yaml",
+        *(f"resources_servers/ns_tools/configs/ns_tools_{n}.yaml" for n in
+          ("arxiv", "coolprop", "particle", "periodictable", "radioactivedecay", "wikipedia")),
+    }
+    unexpected = [path for path in errors if path not in known]
+    assert unexpected == [], proc.stdout
+
+
+def test_inside_git_env_yaml_must_be_ignored(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config()})
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 1 and "env-gitignore" in rules_of(proc)
+    (tmp_path / ".gitignore").write_text("env.yaml\n")
+    assert cli("validate", cwd=tmp_path).returncode == 0
