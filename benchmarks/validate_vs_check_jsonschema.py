@@ -1,0 +1,119 @@
+"""`gym-scaffold validate` against check-jsonschema on the same files, side by side in one run.
+
+Two cases, as the targets state them:
+  one file   - one config file, the way pre-commit runs a hook on a commit touching it
+  corpus     - every YAML file of the NeMo Gym sample in one call
+
+Both tools run as fresh processes (start-up included: it is what a commit waits for),
+alternating, several times; the median wall time and the peak memory are reported.
+check-jsonschema validates against schemas/config-file.schema.json, the file-shape schema.
+It also checks that `validate` never imports openai, copier or pydantic.
+
+Usage: python benchmarks/validate_vs_check_jsonschema.py [--runs N] [--corpus DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "nemo-gym"
+ONE_FILE = "responses_api_models/openai_model/configs/OpenAI/gpt-4.1-2025-04-14.yaml"
+TARGETS = {"one file": 0.6, "corpus": 0.5}
+HEAVY_MODULES = ("openai", "copier", "pydantic")
+
+
+def bin_path(name: str) -> str:
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one run of `cmd`."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss
+
+
+def lay_out_corpus(corpus: Path, into: Path) -> Path:
+    """A copy of the corpus YAML files with the repository's layout (empty files from FILES.txt)."""
+    for line in (corpus / "FILES.txt").read_text().splitlines():
+        rel = line.strip()
+        if rel and not rel.endswith("/"):
+            (into / rel).parent.mkdir(parents=True, exist_ok=True)
+            (into / rel).touch()
+    for source in corpus.rglob("*.yaml"):
+        target = into / source.relative_to(corpus)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return into
+
+
+def imports_of_validate(cwd: Path, target: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gym_scaffold", "validate", target],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    return names
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    if not (args.corpus / "FILES.txt").is_file():
+        print(f"corpus not found at {args.corpus}", file=sys.stderr)
+        return 2
+    schema = str(REPO / "schemas" / "config-file.schema.json")
+    ours, theirs = bin_path("gym-scaffold"), bin_path("check-jsonschema")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = lay_out_corpus(args.corpus, Path(tmp))
+        yaml_files = sorted(str(p.relative_to(root)) for p in root.rglob("*.yaml") if p.stat().st_size)
+        cases = {
+            "one file": ([ours, "validate", ONE_FILE], [theirs, "--schemafile", schema, ONE_FILE]),
+            "corpus": ([ours, "validate", "."], [theirs, "--schemafile", schema, *yaml_files]),
+        }
+        print(f"{len(yaml_files)} YAML files in the corpus; {args.runs} runs each, alternating\n")
+        print(f"{'case':<10} {'gym-scaffold':>14} {'check-jsonschema':>18} {'ratio':>7} {'target':>7}  "
+              f"{'peak RSS (MiB) ours / theirs':>30}")
+        failed = False
+        for name, (our_cmd, their_cmd) in cases.items():
+            timed(our_cmd, root), timed(their_cmd, root)  # warm the file cache
+            our_runs, their_runs = [], []
+            for _ in range(args.runs):
+                our_runs.append(timed(our_cmd, root))
+                their_runs.append(timed(their_cmd, root))
+            our_wall = statistics.median(t for t, _ in our_runs)
+            their_wall = statistics.median(t for t, _ in their_runs)
+            ratio = our_wall / their_wall
+            ok = ratio <= TARGETS[name]
+            failed |= not ok
+            our_mem = max(m for _, m in our_runs) / 1024
+            their_mem = max(m for _, m in their_runs) / 1024
+            print(f"{name:<10} {our_wall * 1000:>11.0f} ms {their_wall * 1000:>15.0f} ms {ratio:>7.2f} "
+                  f"{'<= ' + str(TARGETS[name]):>7}  {our_mem:>14.1f} / {their_mem:<13.1f}"
+                  f"{'' if ok else '  MISSED'}")
+        heavy = sorted(imports_of_validate(root, ONE_FILE) & set(HEAVY_MODULES))
+        print(f"\nvalidate imports of {', '.join(HEAVY_MODULES)}: {', '.join(heavy) or 'none'}")
+        failed |= bool(heavy)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
