@@ -131,3 +131,50 @@ _KEY_IN_TEXT = re.compile(
     + "|".join(re.escape(p) for p in sorted(KEY_PREFIXES, key=len, reverse=True))
     + r")[A-Za-z0-9_\-*]{8,}"
 )
+
+
+# A masked key as servers echo it: some visible characters, three or more stars, some more
+# (OpenAI: first 8 + stars + last 4). Only the tail may be shown.
+_MASKED_TOKEN = re.compile(r"[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-]*")
+_FRAGMENT = 8  # no run of this many characters of a key may survive
+
+
+def _drop_fragments(text: str, raw: str) -> str:
+    """Replace every run of text sharing `_FRAGMENT` or more characters with `raw`."""
+    if len(raw) < _FRAGMENT or len(text) < _FRAGMENT:
+        return text
+    grams = {raw[i : i + _FRAGMENT] for i in range(len(raw) - _FRAGMENT + 1)}
+    spans: list[list[int]] = []
+    for i in range(len(text) - _FRAGMENT + 1):
+        if text[i : i + _FRAGMENT] in grams:
+            end = i + _FRAGMENT
+            if spans and i <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], end)
+            else:
+                spans.append([i, end])
+    if not spans:
+        return text
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append("<redacted>")
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def scrub_all(text: str, secrets: Iterable[str | Secret]) -> str:
+    """`scrub`, plus the partial echoes servers send back: masked keys (`sk-abcd****wxyz`,
+    `myproj12***3456`) and any run of eight or more characters of a known key."""
+    secrets = list(secrets)
+    text = scrub(text, secrets)
+    text = _MASKED_TOKEN.sub(
+        lambda m: redact(m.group(0)) if len(m.group(0)) >= 8 and m.group(0).strip("*") else m.group(0), text
+    )
+    for secret in secrets:
+        raw = secret.reveal() if isinstance(secret, Secret) else secret
+        if raw:
+            text = _drop_fragments(text, raw)
+            if raw.strip() != raw:
+                text = _drop_fragments(text, raw.strip())
+    return text
