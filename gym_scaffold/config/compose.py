@@ -1,16 +1,524 @@
-"""Merge config files the way NeMo Gym does (STUB: single file + env.yaml, no includes)."""
+"""Merge config files the way NeMo Gym does: includes, env.yaml, directives.
+
+NeMo Gym (`nemo_gym/global_config.py`, `GlobalConfigDictParser.parse`) builds one config:
+
+1. `config_paths` includes. Starting from the files given (the `+config_paths=[...]` of a
+   run), every file's own `config_paths` entries are appended breadth-first; an entry met
+   again is not loaded again (that is also what keeps a cycle from looping). The include
+   tree is then flattened post-order: every file merges after the files it pulled in, and
+   siblings merge in listed order, so the including file and later siblings win.
+   Relative entries resolve against the search roots in order (NEMO_GYM_EXTRA_ROOTS,
+   then cwd, then the install root); a missing one is an error.
+2. env.yaml is merged on top (command-line overrides would come after it).
+3. Merging is OmegaConf's: mappings merge key by key, anything else replaces, except that
+   `???` never replaces an existing value; merging a mapping with a list is an error.
+4. Directives run on the merged result, before any interpolation is resolved:
+   `_delete_key: a,b` drops sibling keys; `_inherit_from: x.y` (or the string form
+   `${inherit_from:x.y}`) takes the source's value as a base under its own keys and removes
+   the source; `_copy` does the same and keeps the source. Sources are read from a snapshot
+   taken before any directive ran.
+
+Every value carries the Origin of the file that supplied it, so a value moved by a
+directive or overridden by an include still points at the line a person has to change.
+"""
 
 from __future__ import annotations
 
+import difflib
+import os
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from gym_scaffold.config.loader import Document, load_file
-from gym_scaffold.config.model import Composed, EnvFile, Origin
+from gym_scaffold.config.loader import DataPath, Document, load_file
+from gym_scaffold.config.model import MANDATORY, Composed, EnvFile, Origin, Unresolved
+from gym_scaffold.problem import Problem, Severity
+
+CONFIG_PATHS = "config_paths"
+INHERIT_FROM = "_inherit_from"
+COPY = "_copy"
+DELETE_KEY = "_delete_key"
+_INHERIT_STR = "${inherit_from:"
+_COPY_STR = "${copy:"
+
+RULE_INCLUDE = "config-include"
+RULE_DIRECTIVE = "config-directive"
+RULE_MERGE = "config-merge"
+RULE_ENV = "env-file"
+
+NEAR_MISS = 0.85  # a directive source this close to an existing key is a typo, not elsewhere
 
 
 def load_env_file(path: Path, display: str) -> EnvFile:
     return EnvFile(path, load_file(path, display))
+
+
+# --------------------------------------------------------------------------------------
+# A value tree that carries origins
+
+
+class _Node:
+    """One value with where it was written. Trees built from documents are shared and
+    never mutated; the directive pass works on its own copy."""
+
+    __slots__ = ("value", "origin", "keys")
+
+    def __init__(self, value: Any, origin: Origin | None, keys: dict | None = None) -> None:
+        self.value = value  # dict[str, _Node] | list[_Node] | scalar
+        self.origin = origin
+        self.keys = keys  # key origins of a mapping: dict[key, Origin | None]
+
+
+def _build(doc: Document) -> _Node:
+    values, keys, name = doc.value_positions, doc.key_positions, doc.path
+
+    def origin(pos: tuple[int, int] | None) -> Origin | None:
+        return Origin(name, pos[0], pos[1]) if pos is not None else None
+
+    def build(value: Any, path: DataPath) -> _Node:
+        if isinstance(value, dict):
+            children = {}
+            key_origins = {}
+            for k, v in value.items():
+                child = path + (k,)
+                children[k] = build(v, child)
+                key_origins[k] = origin(keys.get(child))
+            return _Node(children, origin(values.get(path)), key_origins)
+        if isinstance(value, list):
+            return _Node([build(v, path + (i,)) for i, v in enumerate(value)], origin(values.get(path)))
+        return _Node(value, origin(values.get(path)))
+
+    return build(doc.data, ())
+
+
+# Trees per loaded Document (a Document is read once per run through `cache`).
+_trees: dict[int, tuple[weakref.ref, _Node]] = {}
+
+
+def _tree(doc: Document) -> _Node:
+    entry = _trees.get(id(doc))
+    if entry is not None and entry[0]() is doc:
+        return entry[1]
+    node = _build(doc)
+    key = id(doc)
+    try:
+        ref = weakref.ref(doc, lambda _r, key=key: _trees.pop(key, None))
+    except TypeError:  # not weak-referenceable: just do not cache
+        return node
+    _trees[key] = (ref, node)
+    return node
+
+
+def _is_dict(node: _Node | None) -> bool:
+    return node is not None and isinstance(node.value, dict)
+
+
+def _is_list(node: _Node | None) -> bool:
+    return node is not None and isinstance(node.value, list)
+
+
+def _problem(origin: Origin | None, fallback: str, rule: str, message: str, hint: str | None = None,
+             severity: Severity = Severity.ERROR) -> Problem:
+    if origin is None:
+        return Problem(fallback, 0, 0, severity, rule, message, hint)
+    return Problem(origin.path, origin.line, origin.column, severity, rule, message, hint)
+
+
+def _merge(dest: _Node | None, src: _Node, problems: list[Problem]) -> _Node:
+    """OmegaConf.merge(dest, src) for untyped configs; inputs are not modified."""
+    if dest is None:
+        return src
+    if src.value == MANDATORY and isinstance(src.value, str):
+        return dest  # `???` never overrides a value that is there
+    if isinstance(dest.value, dict) and isinstance(src.value, dict):
+        merged = dict(dest.value)
+        keys = dict(dest.keys or {})
+        for k, v in src.value.items():
+            merged[k] = _merge(merged.get(k), v, problems)
+            keys[k] = (src.keys or {}).get(k) or keys.get(k)
+        return _Node(merged, src.origin or dest.origin, keys)
+    if (_is_dict(dest) and _is_list(src)) or (_is_list(dest) and _is_dict(src)):
+        kinds = ("a mapping", "a list") if _is_dict(dest) else ("a list", "a mapping")
+        where = f" (the earlier one is at {dest.origin.path}:{dest.origin.line})" if dest.origin else ""
+        problems.append(
+            _problem(
+                src.origin,
+                "",
+                RULE_MERGE,
+                f"{kinds[1]} here overrides {kinds[0]}{where}: OmegaConf refuses to merge them",
+                "use the same shape in both files",
+            )
+        )
+    return src
+
+
+def _copy(node: _Node) -> _Node:
+    """A mutable deep copy (origins are immutable and shared)."""
+    if isinstance(node.value, dict):
+        return _Node({k: _copy(v) for k, v in node.value.items()}, node.origin, dict(node.keys or {}))
+    if isinstance(node.value, list):
+        return _Node([_copy(v) for v in node.value], node.origin)
+    return _Node(node.value, node.origin)
+
+
+def _flatten(node: _Node, composed: Composed) -> Any:
+    origins, key_origins = composed.origins, composed.key_origins
+
+    def walk(n: _Node, path: DataPath) -> Any:
+        if n.origin is not None:
+            origins[path] = n.origin
+        value = n.value
+        if isinstance(value, dict):
+            out = {}
+            keys = n.keys or {}
+            for k, child in value.items():
+                p = path + (k,)
+                ko = keys.get(k)
+                if ko is not None:
+                    key_origins[p] = ko
+                out[k] = walk(child, p)
+            return out
+        if isinstance(value, list):
+            return [walk(child, path + (i,)) for i, child in enumerate(value)]
+        return value
+
+    return walk(node, ())
+
+
+# --------------------------------------------------------------------------------------
+# config_paths
+
+
+def _find_include(entry: str, roots: Sequence[Path]) -> Path | None:
+    candidate = Path(entry)
+    if candidate.is_absolute():
+        return candidate if candidate.is_file() else None
+    for root in roots:
+        path = root / candidate
+        if path.is_file():
+            return path
+    return None
+
+
+def _include_hint(entry: str, roots: Sequence[Path]) -> str:
+    """A did-you-mean for a missing include: close names in the nearest existing folder."""
+    rel = Path(entry)
+    searched = ", ".join(str(r) for r in roots) or "(no roots)"
+    bases = [rel] if rel.is_absolute() else [root / rel for root in roots]
+    for base in bases:
+        parent = base.parent
+        missing: list[str] = [base.name]
+        while not parent.is_dir() and parent != parent.parent:
+            missing.insert(0, parent.name)
+            parent = parent.parent
+        if not parent.is_dir():
+            continue
+        try:
+            names = sorted(p.name for p in parent.iterdir())
+        except OSError:
+            continue
+        close = difflib.get_close_matches(missing[0], names, n=1, cutoff=0.6)
+        if close:
+            guess = parent / close[0]
+            for part in missing[1:]:
+                guess = guess / part
+            for root in roots:
+                try:
+                    shown = guess.relative_to(root)
+                    break
+                except ValueError:
+                    continue
+            else:
+                shown = guess
+            return f"did you mean '{shown.as_posix()}'? (looked under: {searched})"
+    return f"paths are relative to the repository root; looked under: {searched}"
+
+
+def _cache_key(path: Path) -> str:
+    # Lexical, not resolve(): cheap, and the same file spelled two ways is rare here.
+    return os.path.normpath(os.path.abspath(path))
+
+
+def _load(path: Path, display: Callable[[Path], str], cache: dict[Path, Document]) -> Document:
+    doc = cache.get(path)
+    if doc is None:
+        doc = load_file(path, display(path))
+        cache[path] = doc
+    return doc
+
+
+def _includes_of(doc: Document, problems: list[Problem]) -> list[tuple[int, str]]:
+    data = doc.data
+    if not isinstance(data, dict) or CONFIG_PATHS not in data:
+        return []
+    entries = data[CONFIG_PATHS]
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        problems.append(
+            doc.problem(
+                (CONFIG_PATHS,),
+                RULE_INCLUDE,
+                f"config_paths must be a list of paths, not {type(entries).__name__}",
+                hint="write each path as a list item: config_paths: [path/to/config.yaml]",
+            )
+        )
+        return []
+    out = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str) and entry.strip():
+            out.append((i, entry))
+        else:
+            problems.append(
+                doc.problem((CONFIG_PATHS, i), RULE_INCLUDE, f"config_paths entry {entry!r} is not a path")
+            )
+    return out
+
+
+def _collect(
+    files: Sequence[Path],
+    roots: Sequence[Path],
+    display: Callable[[Path], str],
+    cache: dict[Path, Document],
+    problems: list[Problem],
+) -> tuple[list[Document], list[Document]]:
+    """(documents in load order, documents in merge order)."""
+    docs: list[Document] = []
+    parents: list[int] = []
+    children: list[list[int]] = []
+    seen: dict[str, int] = {}
+    queue: list[Path] = []
+    for file in files:
+        key = _cache_key(file)
+        if key in seen:
+            continue
+        seen[key] = len(queue)
+        queue.append(file)
+        parents.append(-1)
+        children.append([])
+    roots_count = len(queue)
+    index = 0
+    while index < len(queue):
+        doc = _load(queue[index], display, cache)
+        docs.append(doc)
+        for position, entry in _includes_of(doc, problems):
+            found = _find_include(entry, roots)
+            if found is None:
+                problems.append(
+                    doc.problem(
+                        (CONFIG_PATHS, position),
+                        RULE_INCLUDE,
+                        f"config_paths entry '{entry}' was not found",
+                        hint=_include_hint(entry, roots),
+                    )
+                )
+                continue
+            key = _cache_key(found)
+            if key in seen:
+                # NeMo Gym loads each path once; including an ancestor is a cycle.
+                ancestor = index
+                while ancestor != -1 and ancestor != seen[key]:
+                    ancestor = parents[ancestor]
+                if ancestor != -1:
+                    problems.append(
+                        doc.problem(
+                            (CONFIG_PATHS, position),
+                            RULE_INCLUDE,
+                            f"config_paths entry '{entry}' includes a file that includes this one (a cycle)",
+                            hint="NeMo Gym skips the repeated file: remove the entry",
+                            severity=Severity.WARNING,
+                        )
+                    )
+                continue
+            seen[key] = len(queue)
+            queue.append(found)
+            parents.append(index)
+            children.append([])
+            children[index].append(len(queue) - 1)
+        index += 1
+    # Post-order over the include tree: a file after everything it pulled in.
+    order: list[int] = []
+    pending: list[tuple[int, bool]] = [(i, False) for i in reversed(range(roots_count))]
+    while pending:
+        i, done = pending.pop()
+        if done:
+            order.append(i)
+            continue
+        pending.append((i, True))
+        pending.extend((c, False) for c in reversed(children[i]))
+    return docs, [docs[i] for i in order]
+
+
+# --------------------------------------------------------------------------------------
+# Directives
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+def _has_directives(node: _Node) -> bool:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        v = n.value
+        if isinstance(v, dict):
+            if INHERIT_FROM in v or COPY in v or DELETE_KEY in v:
+                return True
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, str) and (v.startswith(_INHERIT_STR) or v.startswith(_COPY_STR)):
+            return True
+    return False
+
+
+class _Directives:
+    def __init__(self, root: _Node, frozen: _Node, problems: list[Problem], fallback: str, *,
+                 run_mode: bool, includes_failed: bool) -> None:
+        self.root = root
+        self.frozen = frozen
+        self.problems = problems
+        self.fallback = fallback
+        self.run_mode = run_mode
+        self.includes_failed = includes_failed
+        self.unresolved: list[Unresolved] = []
+
+    def report(self, origin: Origin | None, message: str, hint: str | None = None) -> None:
+        self.problems.append(_problem(origin, self.fallback, RULE_DIRECTIVE, message, hint))
+
+    def index(self, start: _Node, path: list[str]) -> Any:
+        """The node at `path`, _MISSING for a `???` on the way, or (depth, node) where it stops."""
+        node = start
+        for depth, key in enumerate(path):
+            if not isinstance(node.value, dict) or key not in node.value:
+                return (depth, node)
+            node = node.value[key]
+            if isinstance(node.value, str) and node.value == MANDATORY:
+                return _MISSING
+        return node
+
+    def not_found(self, where: DataPath, directive: str, target: str, stop: tuple[int, _Node],
+                  origin: Origin | None) -> None:
+        path = target.split(".")
+        depth, node = stop
+        walked = ".".join(path[:depth])
+        prefix = f"{walked}." if walked else ""
+        close: list[str] = []
+        best = 0.0
+        if isinstance(node.value, dict):
+            candidates = [str(k) for k in node.value]
+            close = difflib.get_close_matches(path[depth], candidates, n=3, cutoff=0.6)
+            if close:
+                best = difflib.SequenceMatcher(None, path[depth], close[0]).ratio()
+        if close:
+            hint = "did you mean " + ", ".join(f"'{prefix}{c}'" for c in close) + "?"
+        elif walked and not isinstance(node.value, dict):
+            hint = f"'{walked}' is not a mapping"
+        else:
+            hint = "define it in this file or in a file of its config_paths"
+        message = f"{directive}: '{target}' does not exist in the merged config"
+        if self.run_mode or (best >= NEAR_MISS and not self.includes_failed):
+            self.report(origin, message, hint)
+        else:
+            # Another config of the run may define it (or a missing include did, which is
+            # reported already): rules decide, as for an unresolved interpolation.
+            self.unresolved.append(Unresolved(where, f"{directive}: {target}", target, "directive"))
+
+    def restore(self, v: _Node, directive: str, target: str, origin: Origin | None, prop: bool) -> None:
+        """Put back a directive whose source was not found: the body's base is unknown."""
+        if prop and isinstance(v.value, dict):
+            v.value = {directive: _Node(target, origin), **v.value}
+            v.keys = {directive: None, **(v.keys or {})}
+
+    def walk(self, mapping: _Node, path: DataPath = ()) -> None:
+        for k, v in list(mapping.value.items()):
+            is_dict = isinstance(v.value, dict)
+            to_delete: set[str] = set()
+            is_delete = is_dict and DELETE_KEY in v.value
+            if is_delete:
+                spec = v.value.pop(DELETE_KEY)
+                (v.keys or {}).pop(DELETE_KEY, None)
+                if isinstance(spec.value, str):
+                    to_delete = {s.strip() for s in spec.value.split(",")}
+                else:
+                    self.report(spec.origin, f"{DELETE_KEY} must be a comma-separated string of keys, not {spec.value!r}")
+                for key in [key for key in to_delete if key in v.value]:
+                    del v.value[key]
+                    (v.keys or {}).pop(key, None)
+                    to_delete.discard(key)
+            if is_dict:
+                self.walk(v, path + (k,))
+            elif isinstance(v.value, list):
+                for i, item in enumerate(v.value):
+                    if isinstance(item.value, dict):
+                        self.walk(item, path + (k, i))
+
+            value = v.value
+            swap_str = isinstance(value, str) and value.startswith(_INHERIT_STR)
+            copy_str = isinstance(value, str) and value.startswith(_COPY_STR)
+            swap_prop = is_dict and INHERIT_FROM in value
+            copy_prop = is_dict and COPY in value
+            is_swap = swap_str or swap_prop
+            if not (is_swap or copy_str or copy_prop):
+                continue
+            spec_origin = v.origin
+            target: Any = None
+            directive = INHERIT_FROM if is_swap else COPY
+            if swap_str:
+                target = value[len(_INHERIT_STR):].removesuffix("}")
+            elif swap_prop:
+                spec = value.pop(INHERIT_FROM)
+                (v.keys or {}).pop(INHERIT_FROM, None)
+                target, spec_origin = spec.value, spec.origin or v.origin
+            if copy_str:
+                target, directive = value[len(_COPY_STR):].removesuffix("}"), COPY
+            elif copy_prop:
+                spec = value.pop(COPY)
+                (v.keys or {}).pop(COPY, None)
+                target, spec_origin, directive = spec.value, spec.origin or v.origin, COPY
+            if not isinstance(target, str) or not target:
+                self.report(spec_origin, f"{directive} needs a dotted path such as 'policy_model', not {target!r}")
+                continue
+            keys = target.split(".")
+            parent = self.index(self.root, keys[:-1])
+            if isinstance(parent, tuple):
+                self.not_found(path + (k,), directive, target, parent, spec_origin)
+                self.restore(v, directive, target, spec_origin, swap_prop or copy_prop)
+                continue
+            source = self.index(self.frozen, keys)
+            if isinstance(source, tuple):
+                self.not_found(path + (k,), directive, target, source, spec_origin)
+                self.restore(v, directive, target, spec_origin, swap_prop or copy_prop)
+                continue
+            if is_swap and parent is not _MISSING and isinstance(parent.value, dict):
+                parent.value.pop(keys[-1], None)
+                (parent.keys or {}).pop(keys[-1], None)
+            if parent is _MISSING or source is _MISSING:
+                mapping.value[k] = _Node(MANDATORY, v.origin)
+                continue
+            if swap_prop or copy_prop:
+                source = _merge(source, v, self.problems)
+            new = _copy(source)
+            mapping.value[k] = new
+            if is_delete:
+                for key in sorted(to_delete):
+                    if isinstance(new.value, dict) and key in new.value:
+                        del new.value[key]
+                        (new.keys or {}).pop(key, None)
+                    else:
+                        self.report(
+                            spec_origin,
+                            f"{DELETE_KEY}: '{key}' is not a key of '{k}' after {directive} '{target}'",
+                            "NeMo Gym fails on a key to delete that does not exist: remove it from the list",
+                        )
+
+
+# --------------------------------------------------------------------------------------
 
 
 def compose(
@@ -20,29 +528,61 @@ def compose(
     env: EnvFile | None,
     display: Callable[[Path], str],
     cache: dict[Path, Document] | None = None,
+    run_mode: bool = False,
 ) -> Composed:
+    """Merge `files` (and what they include) and env.yaml the way NeMo Gym does.
+
+    `files` are the run's config files in order (`+config_paths=[...]`), `roots` the search
+    roots for `config_paths` entries in order. Problems of reading a file stay in its
+    Document (`composed.documents`, `env.document`); `composed.problems` holds what
+    composing found (rules config-include, config-merge, config-directive, env-file).
+    `config_paths` stays in the data as merged (a reserved key, never a server); the
+    env.yaml's own `config_paths` is not followed, as `+config_paths` on the command line
+    takes precedence over it in NeMo Gym.
+
+    A directive naming a source that does not exist is an error (rule config-directive)
+    when it is a near miss of an existing key or in `run_mode` (`validate --config ...`,
+    where the run is complete); otherwise, like an unresolved interpolation, it is recorded
+    in `composed.unresolved` (kind "directive") and the instance keeps its directive key.
+    After a missing include it is never reported: the include is the cause.
+    """
     cache = {} if cache is None else cache
-    composed = Composed(data={}, env=env)
-    for file in files:
-        doc = cache.get(file) or load_file(file, display(file))
-        cache[file] = doc
-        composed.documents.append(doc)
+    problems: list[Problem] = []
+    documents, merge_order = _collect(files, list(roots), display, cache, problems)
+    root: _Node | None = None
+    for doc in merge_order:
         if isinstance(doc.data, dict):
-            composed.data.update(doc.data)
-        for p, (line, col) in doc.value_positions.items():
-            composed.origins[p] = Origin(doc.path, line, col)
-        for p, (line, col) in doc.key_positions.items():
-            composed.key_origins[p] = Origin(doc.path, line, col)
+            root = _merge(root, _tree(doc), problems)
+    env_keys: frozenset[str] = frozenset()
     if env is not None:
-        keys = set()
-        for key, value in env.data.items():
-            composed.data[key] = value
-            keys.add(key)
-        composed.env_keys = frozenset(keys)
-        for p, (line, col) in env.document.value_positions.items():
-            if p and p[0] in keys:
-                composed.origins[p] = Origin(env.document.path, line, col)
-        for p, (line, col) in env.document.key_positions.items():
-            if p and p[0] in keys:
-                composed.key_origins[p] = Origin(env.document.path, line, col)
+        data = env.document.data
+        if isinstance(data, dict):
+            root = _merge(root, _tree(env.document), problems)
+            env_keys = frozenset(str(k) for k in data)
+        elif data is not None:
+            problems.append(
+                Problem(
+                    env.document.path,
+                    *env.document.position(()),
+                    Severity.ERROR,
+                    RULE_ENV,
+                    f"env.yaml must be a mapping of keys to values, not {type(data).__name__}",
+                    "write one `key: value` per line, e.g. policy_base_url: https://api.openai.com/v1",
+                )
+            )
+    if root is None or not isinstance(root.value, dict):
+        root = _Node({}, None, {})
+    unresolved: list[Unresolved] = []
+    if _has_directives(root):
+        live = _copy(root)
+        fallback = documents[0].path if documents else ""
+        includes_failed = any(p.rule == RULE_INCLUDE and p.severity == Severity.ERROR for p in problems)
+        directives = _Directives(live, root, problems, fallback, run_mode=run_mode, includes_failed=includes_failed)
+        directives.walk(live)
+        unresolved = directives.unresolved
+        root = live
+    composed = Composed(
+        data={}, env=env, documents=documents, problems=problems, env_keys=env_keys, unresolved=unresolved
+    )
+    composed.data = _flatten(root, composed)
     return composed

@@ -65,6 +65,10 @@ class Composed:
     problems: list[Problem] = field(default_factory=list)  # includes, directives
     env: EnvFile | None = None
     env_keys: frozenset[str] = frozenset()  # keys that only env.yaml supplied
+    # `_inherit_from` / `_copy` sources not found (kind "directive", key = the dotted source)
+    # that compose did not report: one config of a run may take them from another. The
+    # instance then keeps its directive key, the mark of a body with an unknown base.
+    unresolved: list[Unresolved] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,10 @@ class Unresolved:
     path: DataPath  # the value holding the interpolation
     expression: str  # the whole `${...}` text
     key: str  # the key it looked for, e.g. "policy_api_key" or "judge.base_url"
+    # "key": no such key in the merged config; "missing": the key holds `???`;
+    # "env": `${oc.env:VAR}` with VAR unset and no default (`key` is then VAR);
+    # "directive": an `_inherit_from` / `_copy` source not found (in Composed.unresolved).
+    kind: str = "key"
 
 
 @dataclass
