@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import shutil
 import stat
 import subprocess
 import sys
@@ -255,8 +256,6 @@ def test_failure_midway_leaves_destination_as_it_was(gym: Path, env: dict[str, s
 
 def test_failure_in_rendering_rolls_back(gym: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken-template"
-    import shutil
-
     shutil.copytree(TEMPLATE, broken)
     (broken / "responses_api_models" / "{{ server_name }}" / "README.md.jinja").write_text(
         "{{ nope("
