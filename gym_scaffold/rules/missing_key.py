@@ -1,0 +1,66 @@
+"""A required key is missing.
+
+Each implementation schema names the fields its server cannot start without
+(openai_model: openai_base_url, openai_api_key, openai_model); every server needs an
+`entrypoint`, a resources server a `domain`, a dataset its name, type and jsonl_fpath
+(and a license for train and validation data, a prepare_script for a benchmark). NeMo
+Gym notices only when the server starts. A block that only overrides an instance defined
+elsewhere (through `config_paths`, `_inherit_from` or `_copy`) is not held to this.
+Reported at the mapping that lacks the key.
+
+Failing:
+
+    policy_model:
+      responses_api_models:
+        openai_model:
+          entrypoint: app.py
+          openai_api_key: ${policy_api_key}
+          openai_model: ${policy_model_name}
+
+Passing:
+
+    policy_model:
+      responses_api_models:
+        openai_model:
+          entrypoint: app.py
+          openai_base_url: ${policy_base_url}
+          openai_api_key: ${policy_api_key}
+          openai_model: ${policy_model_name}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gym_scaffold.config.model import ConfigView
+from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.schemas import MISSING_KEY, schema_errors
+
+ID = MISSING_KEY
+SEVERITY = "error"
+SUMMARY = "required keys of servers, implementations and datasets"
+
+
+def _hint(name: str | None, path: tuple) -> str:
+    if len(path) == 3 and name in ("entrypoint", "domain"):
+        return (
+            f"add {name}: ...; if this block only overrides an instance from another file, "
+            "list that file under config_paths"
+        )
+    return f"add {name}: ..."
+
+
+def check(view: ConfigView) -> Iterator[Problem]:
+    for error in schema_errors(view):
+        if error.rule != ID:
+            continue
+        problem = view.problem(
+            error.path,
+            ID,
+            error.message,
+            severity=Severity(error.severity),
+            hint=_hint(error.name, error.path),
+            of_key=True,
+        )
+        if problem is not None:
+            yield problem
