@@ -71,8 +71,11 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
 def make_gym_tree(root: Path, *, git_repo: bool = True, gitignore: str | None = "cache/\n") -> Path:
     """A NeMo Gym-like checkout: nemo_gym/, responses_api_models/, its lint settings."""
     root.mkdir(parents=True, exist_ok=True)
+    # Not a package: it must not shadow the installed nemo_gym in the end-to-end test.
     (root / "nemo_gym").mkdir()
-    (root / "nemo_gym" / "__init__.py").write_text("")
+    (root / "nemo_gym" / "README.md").write_text(
+        "NeMo Gym's package lives here in a real checkout\n"
+    )
     (root / "responses_api_models").mkdir()
     (root / "responses_api_models" / "README.md").write_text("model servers\n")
     (root / "pyproject.toml").write_text(NEMO_GYM_PYPROJECT)

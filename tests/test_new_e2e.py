@@ -1,0 +1,144 @@
+"""End to end: a generated server under the real nemo-gym package (Python 3.12), no mocks.
+
+Builds (once, then reuses) a virtual environment with nemo-gym from PyPI; see
+new_support.ensure_nemo_gym_venv for where it is cached.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from new_support import (
+    Upstream,
+    clean_env,
+    ensure_nemo_gym_venv,
+    find_python312,
+    make_gym_tree,
+    run_cli,
+)
+
+pytestmark = pytest.mark.slow
+
+KEY = "sk-proj-E2Eabcdefghijklmnopqrstuvwxyz012345"  # a fake key
+MODEL = "e2e-configured-model"
+NAME = "e2e_model"
+
+# Runs inside the nemo-gym environment, from the checkout root, with no arguments of its own
+# (NeMo Gym reads sys.argv). Builds the server from the generated config merged with the
+# generated env.yaml, as ng_run would, then drives it through FastAPI's TestClient.
+DRIVER = textwrap.dedent(
+    """
+    import json
+    import sys
+
+    from fastapi.testclient import TestClient
+    from omegaconf import OmegaConf
+
+    from nemo_gym.config_types import BaseServerConfig
+    from nemo_gym.server_utils import ServerClient
+    from responses_api_models.{name}.app import {cls}Server, {cls}ServerConfig
+
+    merged = OmegaConf.merge(
+        OmegaConf.load("responses_api_models/{name}/configs/{name}.yaml"), OmegaConf.load("env.yaml")
+    )
+    block = OmegaConf.to_container(merged, resolve=True)["policy_model"]["responses_api_models"]["{name}"]
+    config = {cls}ServerConfig(host="127.0.0.1", port=8099, name="policy_model", **block)
+    client = ServerClient(
+        head_server_config=BaseServerConfig(host="127.0.0.1", port=11000),
+        global_config_dict=OmegaConf.create({{}}),
+    )
+    server = {cls}Server(config=config, server_client=client)
+    with TestClient(server.setup_webserver()) as http:
+        first = http.post("/v1/responses", json={{"input": "hello", "model": "caller-model"}})
+        second = http.post("/v1/responses", json={{"input": "again"}})
+    json.dump(
+        {{"status": [first.status_code, second.status_code], "body": first.json()}}, sys.stdout
+    )
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def nemo_gym_python() -> Path:
+    python312 = find_python312()
+    if python312 is None:
+        pytest.skip(
+            "no Python 3.12 found (python3.12 on PATH or ~/.pyenv/versions/3.12*): nemo-gym needs it"
+        )
+    try:
+        venv = ensure_nemo_gym_venv(python312)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"could not build the nemo-gym environment (offline?): {exc}")
+    return venv / "bin" / "python"
+
+
+@pytest.fixture
+def upstream():
+    server = Upstream(answer="hello from the upstream")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_generated_server_under_nemo_gym(
+    tmp_path: Path, nemo_gym_python: Path, upstream: Upstream
+) -> None:
+    gym = make_gym_tree(tmp_path / "Gym")
+    env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), E2E_KEY=KEY)
+    args = [
+        "new", "openai-model", "--no-input", "--name", NAME, "--model", MODEL,
+        "--base-url", upstream.base_url, "--max-concurrent-requests", "2", "--api-key-env", "E2E_KEY",
+    ]  # fmt: skip
+    done = run_cli(args, cwd=gym, env=env)
+    assert done.returncode == 0, done.stderr
+    assert KEY not in done.stdout + done.stderr
+
+    # The generated tests, under NeMo Gym's pytest settings (asyncio_mode=auto, strict markers).
+    tests = subprocess.run(
+        [
+            str(nemo_gym_python),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"responses_api_models/{NAME}",
+        ],
+        cwd=gym,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
+
+    # The generated server, configured from the generated config and env.yaml, against a real
+    # OpenAI-compatible server on 127.0.0.1.
+    driver = tmp_path / "drive.py"
+    driver.write_text(DRIVER.format(name=NAME, cls="E2eModel"))
+    run = subprocess.run(
+        [str(nemo_gym_python), str(driver)],
+        cwd=gym,
+        env=clean_env(PYTHONPATH=str(gym)),  # NeMo Gym runs servers with the checkout importable
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-6000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["status"] == [200, 200]
+    assert result["body"]["output"][0]["content"][0]["text"] == "hello from the upstream"
+
+    assert len(upstream.seen) == 2
+    first = upstream.seen[0]
+    assert first["path"] == "/v1/responses"
+    assert first["body"]["model"] == MODEL
+    assert first["body"]["input"] == "hello"
+    assert first["authorization"] == f"Bearer {KEY}"
