@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,6 +33,11 @@ class ValidateOptions:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     env_check_only: bool = False  # only the env.yaml / git check (the always-run hook)
     check_git: bool = True
+
+
+# A whole checkout is checked on several cores; small runs (a commit) stay in one process.
+PARALLEL_MIN_FILES = 64
+MAX_WORKERS = 4
 
 
 @cache
@@ -116,21 +122,12 @@ class Validator:
         if self.options.check_git:
             from gym_scaffold import gitcheck
 
-            env_paths = sorted({self.root / discover.ENV_FILE_NAME, *([self.env_path()] if env else [])})
+            # env.yaml wherever NeMo Gym would look for it: the root and the extra roots.
+            env_paths = sorted(
+                {root / discover.ENV_FILE_NAME for root in self.roots} | ({self.env_path()} if env else set())
+            )
             repo = gitcheck.find_repo_root(self.root)
-            if repo is None:
-                self._add(
-                    Problem(
-                        self.display(self.env_path()),
-                        0,
-                        0,
-                        Severity.NOTE,
-                        "env-gitignore",
-                        "not inside a git repository: the env.yaml gitignore check was skipped",
-                    )
-                )
-            else:
-                self._add_all(gitcheck.check_env_ignored(repo, env_paths))
+            self._add_all(gitcheck.check_env_ignored(repo, env_paths, display=self.display))
 
     def _view_of_env(self, env: EnvFile) -> ConfigView:
         composed = compose([], roots=self.roots, env=env, display=self.display, cache=self.cache)
@@ -188,6 +185,46 @@ class Validator:
         self._add_all(view.resolved.problems)
         self._run_rules(view)
 
+    def check_files(self, files: list[Path], env: EnvFile | None) -> None:
+        """Check each file; a whole checkout is split across CPU cores (forked workers)."""
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if workers < 2 or len(files) < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
+            for path in files:
+                self.check_file(path, env)
+            return
+        children = []
+        for chunk in (files[i::workers] for i in range(1, workers)):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # child: check its share, send the Result back, exit at once
+                os.close(read_end)
+                code = 0
+                try:
+                    self.result = Result()
+                    for path in chunk:
+                        self.check_file(path, env)
+                    with os.fdopen(write_end, "wb") as pipe:
+                        pickle.dump(self.result, pipe)
+                except BaseException:  # noqa: BLE001 - the parent redoes this share
+                    code = 1
+                os._exit(code)
+            os.close(write_end)
+            children.append((pid, read_end, chunk))
+        for path in files[0::workers]:
+            self.check_file(path, env)
+        for pid, read_end, chunk in children:
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            if status != 0 or not data:
+                for path in chunk:
+                    self.check_file(path, env)
+                continue
+            share = pickle.loads(data)
+            self.result.files_checked += share.files_checked
+            self.result.files_skipped += share.files_skipped
+            self.result.problems += share.problems
+
     def _run_rules(self, view: ConfigView) -> None:
         for rule in _config_rules():
             self._add_all(p for p in rule.module.check(view) if p is not None)
@@ -222,11 +259,13 @@ class Validator:
             files = discover.default_targets(self.root)
         env_resolved = self.env_path().resolve()
         env_named = not options.paths
+        configs = []
         for path in files:
             if path.name == discover.ENV_FILE_NAME or path.resolve() == env_resolved:
                 env_named = True  # env.yaml is checked once, below
-                continue
-            self.check_file(path, env)
+            else:
+                configs.append(path)
+        self.check_files(configs, env)
         if env_named:
             self.check_env(env)
         return self._finish()
@@ -234,6 +273,8 @@ class Validator:
     def _finish(self) -> Result:
         # Several views can report the same problem (a file and a run that includes it).
         self.result.problems = list(dict.fromkeys(self.result.problems))
+        self.result.files_checked.sort()
+        self.result.files_skipped.sort()
         return self.result
 
 

@@ -80,7 +80,6 @@ def test_value_mistakes_are_errors_at_their_line(tmp_path, cli, fields, rule, li
         {"api_key": "EMPTY", "base_url": "http://127.0.0.1:8000/v1"},
         {"api_key": "dummy", "base_url": "http://localhost:8000/v1"},
         {"api_key": '""', "base_url": "http://127.0.0.1:8000/v1"},
-        {"api_key": "null", "base_url": "null"},
         {"api_key": "???"},
         {"api_key": "${oc.env:OPENAI_API_KEY}"},
         {"model": "nvidia/Nemotron-3-Nano-Omni-30B-A3B-Reasoning-BF16"},

@@ -54,9 +54,10 @@ def _is_env_var(item: Unresolved) -> bool:
     return getattr(item, "kind", None) == "env" or item.key.startswith("oc.env:")
 
 
-def _known_keys(view: ConfigView) -> list[str]:
+def _known_globals(view: ConfigView) -> list[str]:
+    """Top-level keys a reference can mean: plain values, not server instances."""
     data = view.resolved.data if isinstance(view.resolved.data, dict) else {}
-    return [key for key in data if isinstance(key, str)]
+    return [key for key, value in data.items() if isinstance(key, str) and not isinstance(value, dict)]
 
 
 def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] | None:
@@ -71,8 +72,10 @@ def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] |
             f"environment variable {var} is not set here and {item.expression} has no default",
             f"export {var}, or give a default: ${{oc.env:{var},<default>}}",
         )
-    known = _known_keys(view)
-    close = difflib.get_close_matches(top, known, n=1, cutoff=0.8)
+    if view.env is None and not view.run_mode:
+        return None  # no env.yaml here: the value arrives where the config runs
+    candidates = [key for key in _known_globals(view) if item.path[:1] != (key,)]
+    close = difflib.get_close_matches(top, candidates, n=1, cutoff=0.8)
     if close:
         return (
             Severity.ERROR,
@@ -85,8 +88,6 @@ def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] |
             f"{item.expression}: '{key}' is defined neither in these configs nor in env.yaml",
             f"add '{top}: ...' to env.yaml",
         )
-    if view.env is None:
-        return None  # no env.yaml here: the value arrives where the config runs
     env_keys = [k for k in view.env.data if isinstance(k, str)]
     match = _ENDPOINT_KEY.match(top)
     if match:
