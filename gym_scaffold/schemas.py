@@ -287,25 +287,15 @@ def _listing(options: list) -> str:
     return ", ".join(str(o) if o is not None else "null" for o in options)
 
 
-def _pick_branch(error: Any) -> Any | None:
-    """For an anyOf failure, the one branch whose type matched (its first error), if any."""
-    branches = error.kind.as_dict().get("context") or []
-    candidates = []
-    for branch in branches:
-        if not branch:
-            continue
-        if any(
-            _kind(e) == "Type" and list(e.instance_path) == list(error.instance_path)
-            for e in branch
-        ):
-            continue
-        candidates.append(branch)
-    if len(candidates) == 1:
-        sub = candidates[0][0]
-        if _kind(sub) == "AnyOf":
-            return _pick_branch(sub) or sub
-        return sub
-    return None
+def _pick_branch(error: Any) -> list | None:
+    """For an anyOf failure, the errors of the one branch whose type matched, if exactly one did."""
+    here = list(error.instance_path)
+    candidates = [
+        branch
+        for branch in error.kind.as_dict().get("context") or []
+        if branch and not any(_kind(e) == "Type" and list(e.instance_path) == here for e in branch)
+    ]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 class _Converter:
@@ -332,17 +322,19 @@ class _Converter:
                 )
             ]
         label = _label(path)
-        if kind in ("MinProperties", "MaxProperties", "Not") and self._is_shape_path(path):
+        if kind in ("MinProperties", "MaxProperties", "Not") and self._is_shape_path(path, kind):
             return [self._shape(kind, path, error.instance)]
         if kind == "Not":
             _, _, title = _walk(self.root, list(error.evaluation_path)[:-1])
             return [SchemaError(path, INVALID_VALUE, kind, title or f"{label} is not allowed here")]
-        if kind == "Type" and self._is_shape_path(path):
+        if kind == "Type" and self._is_shape_path(path, kind):
             return [self._shape(kind, path, error.instance)]
-        detail = error
         if kind == "AnyOf":
-            detail = _pick_branch(error) or error
-        if _kind(detail) in ("Enum", "Constant"):
+            branch = _pick_branch(error)
+            if branch:  # e.g. `domain: maths` against [enum, null]: report the enum
+                return [found for sub in branch for found in self.convert(sub)]
+        detail = error
+        if kind in ("Enum", "Constant"):
             options = detail.kind.as_dict().get("options")
             if options is None:
                 options = [detail.kind.as_dict().get("expected_value")]
@@ -364,8 +356,6 @@ class _Converter:
                 )
             ]
         _, _, title = _walk(self.root, list(error.evaluation_path)[:-1])
-        if title is None and detail is not error:
-            _, _, title = _walk(self.root, list(detail.evaluation_path)[:-1])
         if title is None:
             return [SchemaError(path, INVALID_VALUE, kind, f"{label}: {detail.message}")]
         return [
@@ -377,14 +367,13 @@ class _Converter:
             )
         ]
 
-    def _is_shape_path(self, path: DataPath) -> bool:
-        """A server type block or an implementation body (instance -> type -> impl)."""
-        return (
-            len(path) in (1, 2, 3)
-            and self.root == CONFIG_FILE
-            and not self.prefix
-            and (len(path) == 1 or path[1] in SERVER_TYPES)
-        )
+    def _is_shape_path(self, path: DataPath, kind: str) -> bool:
+        """An instance (for two server types), a server type block or an implementation body."""
+        if self.root != CONFIG_FILE or self.prefix:
+            return False
+        if len(path) == 1:
+            return kind == "Not"
+        return len(path) in (2, 3) and path[1] in SERVER_TYPES
 
     def _shape(self, kind: str, path: DataPath, instance: Any) -> SchemaError:
         if len(path) == 1:
@@ -624,10 +613,10 @@ def _compute(view: ConfigView) -> list[SchemaError]:
     else:
         _validate(CONFIG_FILE, (), data, raw)
         raw.extend(_shape_checks(data))
-        for server in iter_servers(data):
-            relative = implementation_schema_path(server.server_type, server.implementation)
-            if relative is not None:
-                _validate(relative, server.path, server.body, raw)
+    for server in iter_servers(data):  # env.yaml may override an implementation's fields too
+        relative = implementation_schema_path(server.server_type, server.implementation)
+        if relative is not None:
+            _validate(relative, server.path, server.body, raw)
     all_partial = env_view or not _includes_followed(view, data)
     composed = view.composed.data
     seen = set()

@@ -5,8 +5,10 @@ Each implementation schema names the fields its server cannot start without
 `entrypoint`, a resources server a `domain`, a dataset its name, type and jsonl_fpath
 (and a license for train and validation data, a prepare_script for a benchmark). NeMo
 Gym notices only when the server starts. A block that only overrides an instance defined
-elsewhere (through `config_paths`, `_inherit_from` or `_copy`) is not held to this.
-Reported at the mapping that lacks the key.
+elsewhere (through `config_paths`, `_inherit_from` or `_copy`) is not held to this. Checking
+one file on its own, a server block that declares a server (`entrypoint`) but lacks an
+implementation key gets a warning (a run may supply it; write `???` to say so); in a
+`--config` run it is an error. Reported at the mapping that lacks the key.
 
 Failing:
 
@@ -41,7 +43,9 @@ SEVERITY = "error"
 SUMMARY = "required keys of servers, implementations and datasets"
 
 
-def _hint(name: str | None, path: tuple) -> str:
+def _hint(name: str | None, path: tuple, severity: str) -> str:
+    if severity == "warning":
+        return f"add {name}: ..., or {name}: ??? when the run supplies it (an override or another config)"
     if len(path) == 3 and name in ("entrypoint", "domain"):
         return (
             f"add {name}: ...; if this block only overrides an instance from another file, "
@@ -59,7 +63,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
             ID,
             error.message,
             severity=Severity(error.severity),
-            hint=_hint(error.name, error.path),
+            hint=_hint(error.name, error.path, error.severity),
             of_key=True,
         )
         if problem is not None:
