@@ -120,6 +120,8 @@ def _timeout(p: _Probe, detail: str) -> None:
     t = p.res.target
     budget = max(0.0, p.deadline - getattr(p, "started", p.deadline))
     step = p.step
+    if p.connected and not any(c.id.endswith("/network") for c in p.res.checks):
+        p.add("network", Status.OK, f"connected to {_host(t.base_url)}")
     if step == "network" and not p.connected:
         d = classify_transport("timeout", detail, where=t.where, host=_host(t.base_url), timeout_s=budget or None)
     else:
@@ -173,10 +175,11 @@ def _call(p: _Probe, step: str, endpoint: str, fn: Any) -> Any:
         d = classify_http(resp.status_code, dict(resp.headers), text, endpoint=endpoint, where=t.where, model=t.model)
         return _Answer(resp.status_code, dict(resp.headers), text, d)
     except openai.APIConnectionError as exc:
-        if isinstance(exc, openai.APITimeoutError) or "timed out" in str(exc).lower():
-            kind, detail = "timeout", ""
-        else:
-            kind, detail = transport_kind(exc)
+        kind, detail = transport_kind(exc)
+        if isinstance(exc, openai.APITimeoutError):
+            kind = "timeout"
+            if _in_chain(exc, ("ReadTimeout", "WriteTimeout")):
+                p.connected = True  # the connection was made; the answer did not come
         if p.connected and kind in ("timeout", "reset"):
             if kind == "timeout":
                 _timeout(p, "no answer within the per-request timeout")
@@ -207,6 +210,17 @@ def _call(p: _Probe, step: str, endpoint: str, fn: Any) -> Any:
         text = ""
     d = classify_http(http.status_code, dict(http.headers), text, endpoint=endpoint, where=t.where, model=t.model)
     return _Answer(http.status_code, dict(http.headers), text, d)
+
+
+def _in_chain(exc: BaseException, names: tuple[str, ...]) -> bool:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 12:
+        if type(current).__name__ in names:
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 @dataclass

@@ -91,14 +91,18 @@ def render_text(result: DoctorResult) -> str:
             lines.append("")
             lines.append(f"{d.server} ({t.implementation}, {scrub_all(url, result.secrets)}, model {model})")
             hints = set()
+            messages = set()
             for c in by_server.get(d.server, []):
                 name = c.id.rpartition("/")[2]
                 lines.append(f"  {_MARK[c.status]}  {name:<11} {c.message}")
+                messages.add(c.message)
                 if c.hint and c.status in ("failure", "warning"):
                     lines.append(f"        {'':<11} fix: {c.hint}")
                     hints.add(c.hint)
             code = f" ({d.status_code})" if d.status_code and d.category != "ok" else ""
-            lines.append(f"  => {d.category}{code}: {d.message}")
+            said = "" if d.message in messages or d.message.removesuffix("; no request was sent with it") in messages \
+                else f": {d.message}"
+            lines.append(f"  => {d.server}: {d.category}{code}{said}")
             if d.fix and d.fix not in hints:
                 lines.append(f"     fix: {d.fix}")
         else:

@@ -121,7 +121,7 @@ def _run_probes(opts: Options, environ: Mapping[str, str], cwd: Path, deadline: 
         target.where.provider = provider_of_host(host, target.implementation)
         if target.implementation in ("env.yaml", "flags"):
             target.api = "responses" if target.where.provider == "openai" else "chat"
-        if target.api_key is not None:
+        if target.api_key is not None and "api_key" not in target.unresolved:
             result.secrets.append(target.api_key)
         res = ServerResult(target)
         result.servers.append(res)

@@ -174,11 +174,11 @@ def _check_key(res: ServerResult, environ: Mapping[str, str]) -> Diagnosis | Non
     expected = _PROVIDER_KEY_PREFIXES.get(provider or "")
     if expected and kind is not None and not stripped.startswith(expected):
         return _key_failure(res, Category.INVALID_API_KEY,
-                            f"{w.key} holds a {kind} ({redact(raw)}), but the base URL is {provider}'s",
+                            f"{w.key} holds {_a(kind)} ({redact(raw)}), but the base URL is {provider}'s",
                             f"Put a {provider} key in {w.key} (or point the base URL at the provider this key belongs to).")
     if provider == "azure" and kind is not None:
         return _key_failure(res, Category.INVALID_API_KEY,
-                            f"{w.key} holds a {kind} ({redact(raw)}), but Azure OpenAI keys have no prefix",
+                            f"{w.key} holds {_a(kind)} ({redact(raw)}), but Azure OpenAI keys have no prefix",
                             f"Put the Azure resource's key (Keys and Endpoint in the Azure portal) in {w.key}.")
     note = ""
     if stripped.startswith("sk-proj-"):
@@ -189,6 +189,10 @@ def _check_key(res: ServerResult, environ: Mapping[str, str]) -> Diagnosis | Non
         note = f"; {kind}"
     res.add("key", Status.OK, f"API key set ({redact(raw)}{note})")
     return None
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 def _unresolved_hint(text: str, where: str) -> str:
@@ -363,10 +367,6 @@ def _check_environment(res: ServerResult, environ: Mapping[str, str]) -> None:
                 f"{' and '.join(notes)} set: the SDK sends it as a header, and a value that does not match the "
                 "key's organization/project fails with 401 mismatched_organization",
                 "Unset it unless the key belongs to that organization/project.")
-    for var in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE"):
-        if environ.get(var):
-            res.add("environment", Status.OK, f"{var} is set: TLS trusts {environ[var]}")
-            break
 
 
 def run_static(res: ServerResult, environ: Mapping[str, str]) -> Diagnosis | None:
