@@ -433,8 +433,10 @@ DATASET = "agent:\n  responses_api_agents:\n    simple_agent:\n      entrypoint:
         ),
         ("{type: example, jsonl_fpath: d.jsonl}", [("missing-key", "name")]),
         (
-            "{name: d, type: example, jsonl_fpath: d.jsonl, source: {type: huggingface, repo_id: a/b},"
-            " huggingface_identifier: {repo_id: a/b}}",
+            (
+                "{name: d, type: example, jsonl_fpath: d.jsonl, source: {type: huggingface, repo_id: a/b},"
+                " huggingface_identifier: {repo_id: a/b}}"
+            ),
             [("invalid-value", None)],
         ),
         (
@@ -462,23 +464,33 @@ def test_dataset_entries(entry, expected):
     "text",
     [
         # plain globals of every kind, and mappings that are not instances
-        "policy_base_url: http://x\nnum_samples_in_parallel: 8\nlimits: [1, 2]\n"
-        "responses_create_params: {max_output_tokens: 8192}\n",
+        (
+            "policy_base_url: http://x\nnum_samples_in_parallel: 8\nlimits: [1, 2]\n"
+            "responses_create_params: {max_output_tokens: 8192}\n"
+        ),
         # a prompt file
         "system: You are helpful.\nuser: '{question}'\n",
         # directive-only instances and a partial override (tau2.yaml, math-500)
         "simulator_model:\n  _copy: policy_model\n",
-        "config_paths: [responses_api_models/openai_model/configs/openai_model.yaml]\n"
-        "gpt:\n  responses_api_models:\n    openai_model:\n      openai_api_key: ???\n",
-        "math_500:\n  _inherit_from: math_with_judge\n  resources_servers:\n    math_with_judge:\n"
-        "      should_use_judge: false\n",
+        (
+            "config_paths: [responses_api_models/openai_model/configs/openai_model.yaml]\n"
+            "gpt:\n  responses_api_models:\n    openai_model:\n      openai_api_key: ???\n"
+        ),
+        (
+            "math_500:\n  _inherit_from: math_with_judge\n  resources_servers:\n    math_with_judge:\n"
+            "      should_use_judge: false\n"
+        ),
         # _delete_key beside the implementation (nemotron_3_ultra judge endpoints)
-        "judge:\n  responses_api_models:\n    _delete_key: local_vllm_model\n    vllm_model:\n"
-        "      entrypoint: app.py\n      model: ???\n      base_url: ???\n      api_key: ???\n"
-        "      return_token_id_information: false\n      uses_reasoning_parser: false\n",
+        (
+            "judge:\n  responses_api_models:\n    _delete_key: local_vllm_model\n    vllm_model:\n"
+            "      entrypoint: app.py\n      model: ???\n      base_url: ???\n      api_key: ???\n"
+            "      return_token_id_information: false\n      uses_reasoning_parser: false\n"
+        ),
         # reserved settings with their types
-        "config_paths: []\ndefault_host: 127.0.0.1\nhead_server: {host: 0.0.0.0, port: 11000}\n"
-        "disallowed_ports: [8080]\npython_version: '3.12'\ndry_run: false\nport_range_low: 10001\n",
+        (
+            "config_paths: []\ndefault_host: 127.0.0.1\nhead_server: {host: 0.0.0.0, port: 11000}\n"
+            "disallowed_ports: [8080]\npython_version: '3.12'\ndry_run: false\nport_range_low: 10001\n"
+        ),
     ],
 )
 def test_shapes_found_in_real_configs_pass(text):
