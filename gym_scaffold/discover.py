@@ -63,7 +63,7 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
             errors.append((path, "not a regular file"))
             continue
         for candidate in candidates:
-            key = candidate.resolve()
+            key = Path(os.path.abspath(candidate))  # lexical: cheap, and enough to drop repeats
             if key not in seen:
                 seen.add(key)
                 files.append(candidate)
@@ -71,8 +71,14 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
 
 
 def display_path(path: Path, cwd: Path) -> str:
-    """The path as a person would type it from `cwd`: relative when it is below."""
-    try:
-        return str(path.resolve().relative_to(cwd.resolve()))
-    except ValueError:
-        return str(path)
+    """The path as a person would type it from `cwd`: relative when it is below.
+
+    Purely lexical (no symlink resolution): it runs for every file of a checkout.
+    """
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    base = os.path.normpath(cwd)
+    if absolute == base:
+        return "."
+    if absolute.startswith(base.rstrip(os.sep) + os.sep):
+        return absolute[len(base.rstrip(os.sep)) + 1 :]
+    return str(path)

@@ -13,15 +13,42 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gym_scaffold import discover
-from gym_scaffold.config.compose import compose, load_env_file
-from gym_scaffold.config.loader import Document, load_file
+from gym_scaffold.cache import ResultCache
 from gym_scaffold.config.model import SERVER_TYPES, ConfigView, EnvFile
-from gym_scaffold.config.resolve import resolve
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
+
+if TYPE_CHECKING:
+    from gym_scaffold.config.loader import Document
+
+
+# The YAML reader, composer and resolver are imported on first use: a run whose every
+# file is answered from the cache never loads ruamel.yaml or the schema engine.
+def compose(*args: Any, **kwargs: Any) -> Any:
+    from gym_scaffold.config.compose import compose as real
+
+    return real(*args, **kwargs)
+
+
+def load_env_file(*args: Any, **kwargs: Any) -> Any:
+    from gym_scaffold.config.compose import load_env_file as real
+
+    return real(*args, **kwargs)
+
+
+def load_file(*args: Any, **kwargs: Any) -> Any:
+    from gym_scaffold.config.loader import load_file as real
+
+    return real(*args, **kwargs)
+
+
+def resolve(*args: Any, **kwargs: Any) -> Any:
+    from gym_scaffold.config.resolve import resolve as real
+
+    return real(*args, **kwargs)
 
 
 @dataclass
@@ -33,6 +60,7 @@ class ValidateOptions:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     env_check_only: bool = False  # only the env.yaml / git check (the always-run hook)
     check_git: bool = True
+    use_cache: bool = True
 
 
 # A whole checkout is checked on several cores; small runs (a commit) stay in one process.
@@ -75,9 +103,10 @@ class Validator:
             anchor = self.cwd / anchor
         self.root = discover.find_root(anchor)
         self.roots = [*self._extra_roots(), self.root]
-        self.cache: dict[Path, Document] = {}
+        self.loaded: dict[Path, Document] = {}  # every YAML file read in this run
         self._display: dict[Path, str] = {}
         self.result = Result()
+        self.results_cache = ResultCache(self.root, options.environ) if options.use_cache else None
 
     def _extra_roots(self) -> list[Path]:
         # NeMo Gym looks in NEMO_GYM_EXTRA_ROOTS first (comma separated).
@@ -130,7 +159,7 @@ class Validator:
             self._add_all(gitcheck.check_env_ignored(repo, env_paths, display=self.display))
 
     def _view_of_env(self, env: EnvFile) -> ConfigView:
-        composed = compose([], roots=self.roots, env=env, display=self.display, cache=self.cache)
+        composed = compose([], roots=self.roots, env=env, display=self.display, cache=self.loaded)
         return ConfigView(
             composed=composed,
             resolved=resolve(composed, self.options.environ),
@@ -140,22 +169,39 @@ class Validator:
     # -- configs ------------------------------------------------------------------------
 
     def check_file(self, path: Path, env: EnvFile | None) -> None:
+        """Check one file, or reuse its outcome when none of its inputs changed."""
+        store = self.results_cache
         shown = self.display(path)
-        doc = self.cache.get(path)
+        if store is not None:
+            hit = store.get(path)
+            if hit is not None:
+                (self.result.files_checked if hit.status == "checked" else self.result.files_skipped).append(shown)
+                self._add_all(hit.problems)
+                return
+        problems_before, skipped_before = len(self.result.problems), len(self.result.files_skipped)
+        inputs = self._check_file(path, shown, env)
+        if store is not None and inputs is not None:
+            status = "skipped" if len(self.result.files_skipped) > skipped_before else "checked"
+            store.put(path, status, self.result.problems[problems_before:], inputs)
+
+    def _check_file(self, path: Path, shown: str, env: EnvFile | None) -> list[Path] | None:
+        """Check one file; returns every file its outcome depends on (None: do not cache)."""
+        env_inputs = [self.env_path()]
+        doc = self.loaded.get(path)
         if doc is None:
-            doc = self.cache[path] = load_file(path, shown)
+            doc = self.loaded[path] = load_file(path, shown)
         if doc.problems:
             self.result.files_checked.append(shown)
             self._add_all(doc.problems)
-            return
+            return env_inputs
         if doc.data is None:
             self._skip(shown, "empty file")
-            return
+            return env_inputs
         if not looks_like_config(doc.data):
             self._skip(shown, "not a NeMo Gym config (no server instance)")
-            return
+            return env_inputs
         self.result.files_checked.append(shown)
-        composed = compose([path], roots=self.roots, env=env, display=self.display, cache=self.cache)
+        composed = compose([path], roots=self.roots, env=env, display=self.display, cache=self.loaded)
         view = ConfigView(
             composed=composed,
             resolved=resolve(composed, self.options.environ),
@@ -164,11 +210,19 @@ class Validator:
         self._add_all(p for p in composed.problems if p.path == shown)
         self._add_all(p for p in view.resolved.problems if p.path == shown)
         self._run_rules(view)
+        read = {id(document) for document in composed.documents}
+        inputs = env_inputs + [p for p, document in self.loaded.items() if id(document) in read]
+        # Every place an include could be found, so a missing one that appears later counts.
+        for document in composed.documents:
+            entries = document.data.get("config_paths") if isinstance(document.data, dict) else None
+            if isinstance(entries, list):
+                inputs += [root / entry for root in self.roots for entry in entries if isinstance(entry, str)]
+        return inputs
 
     def check_run(self, configs: list[Path], env: EnvFile | None) -> None:
         """`--config A --config B`: one run composed as NeMo Gym composes it; everything reported."""
         files = [self._abs(path) for path in configs]
-        composed = compose(files, roots=self.roots, env=env, display=self.display, cache=self.cache)
+        composed = compose(files, roots=self.roots, env=env, display=self.display, cache=self.loaded)
         shown = {doc.path for doc in composed.documents}
         if env is not None:
             shown.add(env.document.path)
@@ -203,8 +257,9 @@ class Validator:
                     self.result = Result()
                     for path in chunk:
                         self.check_file(path, env)
+                    added = self.results_cache.added if self.results_cache is not None else {}
                     with os.fdopen(write_end, "wb") as pipe:
-                        pickle.dump(self.result, pipe)
+                        pickle.dump((self.result, added), pipe)
                 except BaseException:  # noqa: BLE001 - the parent redoes this share
                     code = 1
                 os._exit(code)
@@ -220,7 +275,9 @@ class Validator:
                 for path in chunk:
                     self.check_file(path, env)
                 continue
-            share = pickle.loads(data)
+            share, added = pickle.loads(data)
+            if self.results_cache is not None:
+                self.results_cache.added.update(added)
             self.result.files_checked += share.files_checked
             self.result.files_skipped += share.files_skipped
             self.result.problems += share.problems
@@ -261,11 +318,15 @@ class Validator:
         env_named = not options.paths
         configs = []
         for path in files:
-            if path.name == discover.ENV_FILE_NAME or path.resolve() == env_resolved:
+            if path.name == discover.ENV_FILE_NAME or (
+                self.options.env_file is not None and path.resolve() == env_resolved
+            ):
                 env_named = True  # env.yaml is checked once, below
             else:
                 configs.append(path)
         self.check_files(configs, env)
+        if self.results_cache is not None:
+            self.results_cache.save()
         if env_named:
             self.check_env(env)
         return self._finish()

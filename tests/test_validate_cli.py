@@ -226,3 +226,34 @@ def test_inside_git_env_yaml_must_be_ignored(tmp_path, cli):
     assert proc.returncode == 1 and "env-gitignore" in rules_of(proc)
     (tmp_path / ".gitignore").write_text("env.yaml\n")
     assert cli("validate", cwd=tmp_path).returncode == 0
+
+
+def test_cached_results_follow_every_input(tmp_path, cli):
+    """A second run reuses results, but a change to the file, an include, env.yaml or an
+    environment variable read through oc.env is seen at once."""
+    cache_env = {**_env(), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    include = "responses_api_models/openai_model/configs/base.yaml"
+    config = "benchmarks/b/config.yaml"
+    files = {
+        include: "shared_url: https://api.openai.com/v1\n",
+        config: f"config_paths: [{include}]\n" + model_config(base_url="${shared_url}"),
+    }
+    write_tree(tmp_path / "repo", files)
+    repo = tmp_path / "repo"
+    assert cli("validate", cwd=repo, env=cache_env).returncode == 0
+    assert cli("validate", cwd=repo, env=cache_env).returncode == 0  # from the cache
+    assert (tmp_path / "cache" / "gym-scaffold").is_dir()
+    (repo / config).write_text((repo / config).read_text().replace("${policy_api_key}", "??"))
+    assert cli("validate", cwd=repo, env=cache_env).returncode == 1
+    (repo / config).write_text((repo / config).read_text().replace("??", "${policy_api_key}"))
+    assert cli("validate", cwd=repo, env=cache_env).returncode == 0
+    (repo / "env.yaml").write_text(ENV_PARTIAL)  # now policy_api_key is missing in part
+    assert cli("validate", cwd=repo, env=cache_env).returncode == 1
+    (repo / "env.yaml").unlink()
+    assert cli("validate", cwd=repo, env=cache_env).returncode == 0
+
+
+def _env():
+    from conftest import _clean_env
+
+    return _clean_env()

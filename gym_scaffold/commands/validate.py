@@ -35,6 +35,7 @@ FORMATS = ("text", "json", "github", "sarif")
     is_flag=True,
     help="Only check env.yaml and that git ignores it (the always-run pre-commit hook).",
 )
+@click.option("--no-cache", is_flag=True, help="Check every file again, ignoring results kept from earlier runs.")
 def command(
     paths: tuple[Path, ...],
     configs: tuple[Path, ...],
@@ -43,6 +44,7 @@ def command(
     strict: bool,
     quiet: bool,
     env_check_only: bool,
+    no_cache: bool,
 ) -> int:
     """Check NeMo Gym configs, env.yaml and its gitignore.
 
@@ -55,7 +57,11 @@ def command(
     if paths and configs:
         raise click.UsageError("give PATHS or --config, not both")
     options = ValidateOptions(
-        paths=list(paths), configs=list(configs), env_file=env_file, env_check_only=env_check_only
+        paths=list(paths),
+        configs=list(configs),
+        env_file=env_file,
+        env_check_only=env_check_only,
+        use_cache=not no_cache and os.environ.get("GYM_SCAFFOLD_NO_CACHE") != "1",
     )
     result = run_validate(options)
     fmt = fmt or default_format(os.environ)

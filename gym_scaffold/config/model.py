@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gym_scaffold.config.loader import DataPath, Document
 from gym_scaffold.problem import Problem, Severity
+
+if TYPE_CHECKING:  # the loader imports ruamel.yaml; a fully cached run never needs it
+    from gym_scaffold.config.loader import DataPath, Document
 
 SERVER_TYPES = ("responses_api_models", "resources_servers", "responses_api_agents")
 

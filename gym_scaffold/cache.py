@@ -1,0 +1,114 @@
+"""Remembering each file's problems between runs, the way ruff and mypy do.
+
+`validate` over a whole checkout reads hundreds of files that rarely change between two
+commits. An entry is reused only when every input of that file's check is byte-for-byte
+the same: the file, every file it includes, env.yaml, the environment variables its
+`${oc.env:...}` references read, and gym-scaffold's own code and schemas. The cache
+lives under $XDG_CACHE_HOME (default ~/.cache), never inside the user's repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gym_scaffold.problem import Problem
+
+_FORMAT = 1
+_ENV_VAR = re.compile(rb"oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)")
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Outcome:
+    """What checking one file produced."""
+
+    status: str  # "checked" or "skipped"
+    problems: list[Problem]
+    inputs: dict[str, str] = field(default_factory=dict)  # path -> digest ("" = absent)
+    environ: str = ""  # digest of the environment variables the inputs read
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """Changes whenever gym-scaffold's code or schemas change (also in an editable install)."""
+    parts = []
+    for base in (_PACKAGE, _PACKAGE.parent / "schemas", _PACKAGE / "schemas"):
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.suffix in (".py", ".json"):
+                    stat = path.stat()
+                    parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return _digest("\n".join(parts).encode())
+
+
+class ResultCache:
+    def __init__(self, root: Path, environ: Mapping[str, str]) -> None:
+        base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gym-scaffold"
+        self.file = base / f"validate-{_digest(str(root.resolve()).encode())}.pickle"
+        self.environ = environ
+        self.fingerprint = code_fingerprint()
+        self.entries: dict[str, Outcome] = {}
+        self.added: dict[str, Outcome] = {}
+        try:
+            with self.file.open("rb") as handle:
+                stored = pickle.load(handle)
+            if stored.get("format") == _FORMAT and stored.get("code") == self.fingerprint:
+                self.entries = stored["entries"]
+        except Exception:  # noqa: BLE001 - a missing or damaged cache is an empty one
+            self.entries = {}
+
+    def _read(self, path: str) -> bytes | None:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+
+    def _environ_digest(self, contents: Iterable[bytes]) -> str:
+        names = sorted({name.decode() for data in contents for name in _ENV_VAR.findall(data)})
+        return _digest(repr([(name, self.environ.get(name)) for name in names]).encode())
+
+    def get(self, path: Path) -> Outcome | None:
+        entry = self.entries.get(str(path))
+        if entry is None:
+            return None
+        contents = []
+        for input_path, digest in entry.inputs.items():
+            data = self._read(input_path)
+            if (digest == "" and data is not None) or (digest and (data is None or _digest(data) != digest)):
+                return None
+            contents.append(data or b"")
+        if self._environ_digest(contents) != entry.environ:
+            return None
+        return entry
+
+    def put(self, path: Path, status: str, problems: list[Problem], inputs: Iterable[Path]) -> None:
+        digests, contents = {}, []
+        for input_path in {str(path), *map(str, inputs)}:
+            data = self._read(input_path)
+            digests[input_path] = "" if data is None else _digest(data)
+            contents.append(data or b"")
+        outcome = Outcome(status, list(problems), digests, self._environ_digest(contents))
+        self.added[str(path)] = outcome
+
+    def save(self) -> None:
+        if not self.added:
+            return
+        self.entries.update(self.added)
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.file.with_suffix(f".{os.getpid()}.tmp")
+            with temporary.open("wb") as handle:
+                pickle.dump({"format": _FORMAT, "code": self.fingerprint, "entries": self.entries}, handle)
+            os.replace(temporary, self.file)  # atomic: concurrent hooks never see half a file
+        except OSError:
+            pass  # a read-only home directory only costs speed
