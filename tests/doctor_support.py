@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import Self
+
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "gpt-4o-mini"
 # A fake key with a provider prefix; tests assert no 8-character piece of it is ever printed.
@@ -92,7 +94,7 @@ class FakeEndpoint:
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle
-    def __enter__(self) -> FakeEndpoint:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

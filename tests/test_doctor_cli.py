@@ -184,7 +184,7 @@ def test_rate_limit_text_reports_figures_and_concurrency(endpoint, workdir):
 def test_azure_rate_limit_names_num_concurrent_requests(endpoint, workdir):
     endpoint.play(scenario("azure", "rate_limit_rpm"))
     cfg = write_config(workdir, "azure_openai_model", _base_for("azure_openai_model", endpoint))
-    code, report = doctor_json("--config", str(cfg), "--api-key-env", KEY_ENV, env={KEY_ENV: AZURE_KEY})
+    _code, report = doctor_json("--config", str(cfg), "--api-key-env", KEY_ENV, env={KEY_ENV: AZURE_KEY})
     d = report["diagnoses"][0]
     assert d["category"] == "rate_limited"
     assert "num_concurrent_requests" in d["fix"]
@@ -197,7 +197,7 @@ def test_retry_after_90_is_not_waited_for(endpoint, workdir):
     s = dict(scenario("openai", "rate_limit_rpm"))
     endpoint.set("inference", Reply(429, {**s["headers"], "retry-after": "90", "retry-after-ms": "90000"}, s["body"]))
     started = time.monotonic()
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV,
+    _code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV,
                                "--timeout", "5")
     assert time.monotonic() - started < 5
     assert report["diagnoses"][0]["category"] == "rate_limited"
@@ -227,7 +227,7 @@ def test_max_tokens_rejected_retries_with_max_completion_tokens(endpoint, workdi
         "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
                    "'max_completion_tokens' instead.", "type": "invalid_request_error", "param": "max_tokens",
         "code": "unsupported_parameter"}}))
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
+    _code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
     posts = [r["body"] for r in endpoint.requests if r["method"] == "POST"]
     assert posts[0].get("max_tokens") == 1 and posts[1].get("max_completion_tokens") == 1
     assert report["diagnoses"][0]["category"] == "unexpected_response"  # the server rejects both here
@@ -264,7 +264,7 @@ def test_server_selects_one_instance(endpoint, workdir):
 def test_every_model_server_of_the_config_is_checked(endpoint, workdir):
     write_config(workdir, "openai_model", endpoint.url, name="policy_model")
     write_config(workdir, "vllm_model", endpoint.url, name="judge_model")
-    code, report = doctor_json("--config", "policy_model.yaml", "--config", "judge_model.yaml",
+    _code, report = doctor_json("--config", "policy_model.yaml", "--config", "judge_model.yaml",
                                "--api-key-env", KEY_ENV)
     assert sorted(d["server"] for d in report["diagnoses"]) == ["judge_model", "policy_model"]
 
@@ -288,7 +288,7 @@ def test_refused(workdir):
 
 
 def test_dns(workdir):
-    code, report = doctor_json("--base-url", "http://no-such-host.invalid/v1", "--model", MODEL,
+    _code, report = doctor_json("--base-url", "http://no-such-host.invalid/v1", "--model", MODEL,
                                "--api-key-env", KEY_ENV, "--timeout", "8")
     d = report["diagnoses"][0]
     assert d["category"] == "unreachable" and ("DNS" in d["message"] or "timeout" in d["message"])
@@ -296,7 +296,7 @@ def test_dns(workdir):
 
 def test_tls_against_plain_http(endpoint, workdir):
     url = endpoint.url.replace("http://", "https://")
-    code, report = doctor_json("--base-url", url, "--model", MODEL, "--api-key-env", KEY_ENV)
+    _code, report = doctor_json("--base-url", url, "--model", MODEL, "--api-key-env", KEY_ENV)
     d = report["diagnoses"][0]
     assert d["category"] == "unreachable" and "TLS" in d["message"]
     assert "http://" in d["fix"]
@@ -317,7 +317,7 @@ def test_hang_is_bounded_by_timeout(endpoint, workdir, where):
 def test_slow_trickle_is_bounded_by_timeout(endpoint, workdir):
     endpoint.set("models", Reply(200, {}, {"object": "list", "data": [{"id": MODEL}] * 20}, behaviour="slow"))
     started = time.monotonic()
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV,
+    _code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV,
                                "--timeout", "2")
     assert time.monotonic() - started < 3
     assert report["diagnoses"][0]["category"] == "unreachable"
@@ -325,7 +325,7 @@ def test_slow_trickle_is_bounded_by_timeout(endpoint, workdir):
 
 def test_slow_but_within_budget_is_ok(endpoint, workdir):
     endpoint.set("models", Reply(delay=0.5))
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
+    code, _report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
     assert code == 0
 
 
@@ -339,26 +339,26 @@ def test_connection_reset(endpoint, workdir, where):
 
 def test_invalid_json_models(endpoint, workdir):
     endpoint.set("models", Reply(200, {}, "{not json", content_type="application/json"))
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
+    _code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
     assert report["diagnoses"][0]["category"] == "bad_base_url"
 
 
 def test_invalid_json_inference(endpoint, workdir):
     endpoint.set("inference", Reply(200, {}, "OK", content_type="application/json"))
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
+    _code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
     assert report["diagnoses"][0]["category"] == "bad_base_url"
 
 
 def test_html_502_on_models(endpoint, workdir):
     endpoint.set("models", Reply(502, {}, scenario("openai", "html_502")["body"]))
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
+    _code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
     d = report["diagnoses"][0]
     assert d["category"] == "server_error" and "502 Bad Gateway" in d["message"]
 
 
 def test_base_url_without_v1(endpoint, workdir):
     endpoint.root = "/v1"
-    code, report = doctor_json("--base-url", f"http://127.0.0.1:{endpoint.port}", "--model", MODEL,
+    _code, report = doctor_json("--base-url", f"http://127.0.0.1:{endpoint.port}", "--model", MODEL,
                                "--api-key-env", KEY_ENV)
     d = report["diagnoses"][0]
     assert d["category"] == "bad_base_url" and "/v1" in d["fix"]
@@ -369,7 +369,7 @@ def test_base_url_without_v1(endpoint, workdir):
 def test_model_not_listed_and_no_model_route(workdir):
     with FakeEndpoint(served=["meta/llama-3.1-8b-instruct", "Qwen/Qwen3-8B"]) as ep:
         ep.set("model", Reply(404, {}, {"detail": "Not Found"}))  # vLLM has no GET /models/{id}
-        code, report = doctor_json("--base-url", ep.url, "--model", "Qwen3-8B", "--api-key-env", KEY_ENV)
+        _code, report = doctor_json("--base-url", ep.url, "--model", "Qwen3-8B", "--api-key-env", KEY_ENV)
         d = report["diagnoses"][0]
         assert d["category"] == "model_not_found"
         assert "Qwen/Qwen3-8B" in d["fix"]
@@ -379,7 +379,7 @@ def test_model_not_listed_and_no_model_route(workdir):
 def test_openai_model_against_chat_only_server(endpoint, workdir):
     endpoint.set("inference", Reply(404, {}, {"detail": "Not Found"}))
     cfg = write_config(workdir, "openai_model", endpoint.url)
-    code, report = doctor_json("--config", str(cfg), "--api-key-env", KEY_ENV)
+    _code, report = doctor_json("--config", str(cfg), "--api-key-env", KEY_ENV)
     d = report["diagnoses"][0]
     assert d["category"] == "bad_base_url" and "Responses API" in d["fix"]
 
@@ -401,7 +401,7 @@ def test_placeholder_key_sends_nothing(endpoint, workdir, value):
 def test_missing_env_yaml_key_is_missing_api_key(endpoint, workdir):
     (workdir / "env.yaml").write_text(f"policy_base_url: {endpoint.url}\npolicy_model_name: {MODEL}\n")
     cfg = write_config(workdir, "openai_model", endpoint.url)
-    code, report = doctor_json("--config", str(cfg))
+    _code, report = doctor_json("--config", str(cfg))
     d = report["diagnoses"][0]
     assert d["category"] == "missing_api_key" and "policy_api_key" in d["fix"]
     assert endpoint.requests == []
@@ -420,7 +420,7 @@ def test_missing_env_yaml_key_is_missing_api_key(endpoint, workdir):
     ids=["newline", "space", "quotes", "bearer", "non-ascii", "admin"],
 )
 def test_key_hygiene(endpoint, workdir, key, category):
-    code, out, err = doctor("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV,
+    _code, out, err = doctor("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV,
                             "--format", "json", env={KEY_ENV: key})
     assert_no_key(out + err, key.strip().strip('"'))
     report = json.loads(out)
@@ -429,20 +429,20 @@ def test_key_hygiene(endpoint, workdir, key, category):
 
 
 def test_key_of_another_provider(workdir):
-    code, report = doctor_json("--base-url", "https://api.openai.com/v1", "--model", MODEL,
+    _code, report = doctor_json("--base-url", "https://api.openai.com/v1", "--model", MODEL,
                                "--api-key-env", KEY_ENV, env={KEY_ENV: "nvapi-" + "A1b2C3d4" * 6})
     d = report["diagnoses"][0]
     assert d["category"] == "invalid_api_key" and "NVIDIA" in d["message"]
 
 
 def test_dummy_key_fine_for_local_vllm(endpoint, workdir):
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV,
+    code, _report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV,
                                env={KEY_ENV: "EMPTY"})
     assert code == 0
 
 
 def test_dummy_key_rejected_for_openai(workdir):
-    code, report = doctor_json("--base-url", "https://api.openai.com/v1", "--model", MODEL,
+    _code, report = doctor_json("--base-url", "https://api.openai.com/v1", "--model", MODEL,
                                "--api-key-env", KEY_ENV, env={KEY_ENV: "EMPTY"})
     assert report["diagnoses"][0]["category"] == "missing_api_key"
 
@@ -471,14 +471,14 @@ def test_key_in_env_yaml_never_printed(endpoint, workdir):
 
 
 def test_plain_http_to_remote_host_warns(workdir):
-    code, report = doctor_json("--base-url", "http://203.0.113.1:1/v1", "--model", MODEL,
+    _code, report = doctor_json("--base-url", "http://203.0.113.1:1/v1", "--model", MODEL,
                                "--api-key-env", KEY_ENV, "--timeout", "1")
     warn = [c for c in report["checks"] if c["id"] == "endpoint/base_url" and c["status"] == "warning"]
     assert any("unencrypted" in c["message"] for c in warn)
 
 
 def test_proxy_in_effect_is_reported(endpoint, workdir):
-    code, report = doctor_json("--base-url", "https://api.example.com/v1", "--model", MODEL,
+    _code, report = doctor_json("--base-url", "https://api.example.com/v1", "--model", MODEL,
                                "--api-key-env", KEY_ENV, "--timeout", "1", "--no-inference",
                                env={"HTTPS_PROXY": f"http://user:pw@127.0.0.1:{_closed_port()}", "NO_PROXY": None})
     proxy = [c for c in report["checks"] if c["id"] == "endpoint/proxy"]
@@ -492,7 +492,7 @@ def test_proxy_in_effect_is_reported(endpoint, workdir):
     ("ftp://example.com/v1", "scheme"),
 ])
 def test_bad_base_url_static(workdir, url, fragment):
-    code, report = doctor_json("--base-url", url, "--model", MODEL, "--api-key-env", KEY_ENV)
+    _code, report = doctor_json("--base-url", url, "--model", MODEL, "--api-key-env", KEY_ENV)
     d = report["diagnoses"][0]
     assert d["category"] == "bad_base_url" and fragment in d["message"]
 
@@ -502,7 +502,7 @@ def test_bad_base_url_static(workdir, url, fragment):
 
 def test_json_shape(endpoint, workdir):
     endpoint.play(scenario("openai", "invalid_api_key"))
-    code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
+    _code, report = doctor_json("--base-url", endpoint.url, "--model", MODEL, "--api-key-env", KEY_ENV)
     assert set(report) == {"ok", "checks", "diagnoses"}
     for c in report["checks"]:
         assert set(c) == {"id", "status", "message", "hint"}
@@ -530,7 +530,7 @@ def test_text_output_one_line_per_check_and_summary(endpoint, workdir):
 ])
 def test_usage_errors_exit_2(endpoint, workdir, args):
     write_config(workdir, "openai_model", endpoint.url)
-    code, out, err = doctor(*args)
+    code, _out, err = doctor(*args)
     assert code == 2 and err.strip() and "Traceback" not in err
 
 

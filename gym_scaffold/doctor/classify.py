@@ -46,9 +46,9 @@ class Where:
     `configs/model.yaml:5 policy_model.responses_api_models.openai_model.openai_api_key`.
     """
 
-    key: str = "the API key"
-    base_url: str = "the base URL"
-    model: str = "the model name"
+    key: str = "the model server's API key (env.yaml: policy_api_key)"
+    base_url: str = "the model server's base URL (env.yaml: policy_base_url)"
+    model: str = "the model server's model name (env.yaml: policy_model_name)"
     # where concurrency is set for this server, e.g. "max_concurrent_requests under policy_model..."
     concurrency: str = "max_concurrent_requests (openai_model) / num_concurrent_requests"
     provider: str | None = None  # openai, azure, nim, openrouter, local, or None if unknown
@@ -83,8 +83,8 @@ class ErrorBody:
     raw: Any = None
 
 
-_HTML_TITLE = re.compile(r"<title>\s*(.*?)\s*</title>", re.I | re.S)
-_HTML_H1 = re.compile(r"<h1>\s*(.*?)\s*</h1>", re.I | re.S)
+_HTML_TITLE = re.compile(r"<title>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTALL)
+_HTML_H1 = re.compile(r"<h1>\s*(.*?)\s*</h1>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -206,14 +206,14 @@ class RateLimit:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-_RL_UNIT = re.compile(r"on (requests|tokens) per (min|minute|day)\s*\((\w+)\)", re.I)
-_RL_LIMIT = re.compile(r"Limit:?\s*([\d,]+)", re.I)
-_RL_USED = re.compile(r"Used:?\s*([\d,]+)", re.I)
-_RL_REQUESTED = re.compile(r"Requested:?\s*([\d,]+)", re.I)
-_RL_TRY_AGAIN = re.compile(r"try again in\s*([\d.hms]+)", re.I)
-_RL_RETRY_AFTER = re.compile(r"retry after\s*(\d+(?:\.\d+)?)\s*(second|millisecond|ms|s)", re.I)
-_AZ_CALL_LIMIT = re.compile(r"call rate limit", re.I)
-_AZ_TOKEN_LIMIT = re.compile(r"token rate limit", re.I)
+_RL_UNIT = re.compile(r"on (requests|tokens) per (min|minute|day)\s*\((\w+)\)", re.IGNORECASE)
+_RL_LIMIT = re.compile(r"Limit:?\s*([\d,]+)", re.IGNORECASE)
+_RL_USED = re.compile(r"Used:?\s*([\d,]+)", re.IGNORECASE)
+_RL_REQUESTED = re.compile(r"Requested:?\s*([\d,]+)", re.IGNORECASE)
+_RL_TRY_AGAIN = re.compile(r"try again in\s*([\d.hms]+)", re.IGNORECASE)
+_RL_RETRY_AFTER = re.compile(r"retry after\s*(\d+(?:\.\d+)?)\s*(second|millisecond|ms|s)", re.IGNORECASE)
+_AZ_CALL_LIMIT = re.compile(r"call rate limit", re.IGNORECASE)
+_AZ_TOKEN_LIMIT = re.compile(r"token rate limit", re.IGNORECASE)
 
 
 def _int(text: Any) -> int | None:
@@ -326,23 +326,23 @@ _MODEL_NOT_FOUND_TEXT = re.compile(
     r"no such model|not supported|is not available|is not served)|"
     r"(unknown|invalid|unsupported) model|deployment.*(does not exist|not found)|"
     r"not a valid model id|Function '[^']*': Not found",
-    re.I,
+    re.IGNORECASE,
 )
 _TOO_LARGE_TEXT = re.compile(
     r"request too large|maximum context length|context[_ ]length[_ ]exceeded|too many tokens|"
     r"prompt is too long|input is too long|payload too large|reduce the length|"
     r"string_above_max_length|exceeds the (model's )?(maximum|context)",
-    re.I,
+    re.IGNORECASE,
 )
 _MISSING_KEY_TEXT = re.compile(r"didn't provide an api key|no api key|missing api key|api key is required|"
-                               r"missing (authentication|authorization|bearer)", re.I)
-_SCOPE_TEXT = re.compile(r"missing scopes?|insufficient permissions", re.I)
+                               r"missing (authentication|authorization|bearer)", re.IGNORECASE)
+_SCOPE_TEXT = re.compile(r"missing scopes?|insufficient permissions", re.IGNORECASE)
 _ORG_TEXT = re.compile(r"organization header should match|mismatched_organization|"
-                       r"not a member of (an )?organi[sz]ation|OpenAI-Project header should match", re.I)
-_REGION_TEXT = re.compile(r"country, region, or territory|unsupported_country", re.I)
-_OVERLOAD_TEXT = re.compile(r"overloaded|capacity|temporarily unavailable|try again later", re.I)
+                       r"not a member of (an )?organi[sz]ation|OpenAI-Project header should match", re.IGNORECASE)
+_REGION_TEXT = re.compile(r"country, region, or territory|unsupported_country", re.IGNORECASE)
+_OVERLOAD_TEXT = re.compile(r"overloaded|capacity|temporarily unavailable|try again later", re.IGNORECASE)
 _QUOTA_TEXT = re.compile(r"exceeded your current quota|insufficient (credits|quota|balance)|"
-                         r"billing|out of credits|credit balance|payment required", re.I)
+                         r"billing|out of credits|credit balance|payment required", re.IGNORECASE)
 
 
 def _first_sentence(text: str, limit: int = 300) -> str:
@@ -495,7 +495,7 @@ def classify_http(
                 f"key of a project with credit in {where.key}. This is not transient: NeMo Gym retries every 429 and will "
                 "retry this one forever.",
             )
-        if status == 429 and re.search(r"request too large", msg, re.I):
+        if status == 429 and re.search(r"request too large", msg, re.IGNORECASE):
             rl = parse_rate_limit(msg, headers)
             return d(
                 Category.REQUEST_TOO_LARGE,

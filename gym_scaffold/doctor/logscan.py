@@ -22,7 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gym_scaffold.doctor.classify import Diagnosis, Where, classify_http, classify_transport, parse_body
+from gym_scaffold.doctor.classify import (
+    Diagnosis,
+    Where,
+    classify_http,
+    classify_transport,
+    parse_body,
+)
 
 MAX_LINE = 200_000
 MAX_DEPTH = 6
@@ -34,12 +40,12 @@ _UPSTREAM = re.compile(r"\[upstream_request_failed\][^\n]*?server=(\S+)[^\n]*?st
 _RESPONSE_CONTENT = re.compile(r"Response content:\s*")
 _TRANSPORT = [
     (re.compile(r"Temporary failure in name resolution|Name or service not known|nodename nor servname|"
-                r"getaddrinfo failed|No address associated with hostname", re.I), "dns"),
-    (re.compile(r"CERTIFICATE_VERIFY_FAILED|SSLError|SSL: WRONG_VERSION_NUMBER|ssl\.SSLError|TLS handshake", re.I), "tls"),
-    (re.compile(r"Connection refused|Connect call failed|ECONNREFUSED|\[Errno 111\]", re.I), "refused"),
+                r"getaddrinfo failed|No address associated with hostname", re.IGNORECASE), "dns"),
+    (re.compile(r"CERTIFICATE_VERIFY_FAILED|SSLError|SSL: WRONG_VERSION_NUMBER|ssl\.SSLError|TLS handshake", re.IGNORECASE), "tls"),
+    (re.compile(r"Connection refused|Connect call failed|ECONNREFUSED|\[Errno 111\]", re.IGNORECASE), "refused"),
     (re.compile(r"ServerDisconnectedError|Server disconnected|Connection reset by peer|ConnectionResetError|"
-                r"RemoteProtocolError", re.I), "reset"),
-    (re.compile(r"APITimeoutError|Request timed out\.|ServerTimeoutError|ConnectTimeout|ReadTimeout", re.I), "timeout"),
+                r"RemoteProtocolError", re.IGNORECASE), "reset"),
+    (re.compile(r"APITimeoutError|Request timed out\.|ServerTimeoutError|ConnectTimeout|ReadTimeout", re.IGNORECASE), "timeout"),
 ]
 _HOST = re.compile(r"(?:Cannot connect to host|host=|url=)\s*'?([A-Za-z0-9.\-_]+(?::\d+)?)")
 
@@ -162,7 +168,7 @@ class Scanner:
 
     # ---- recording
     def _record(self, source: str, line: int, d: Diagnosis) -> None:
-        key = (source, d.category, d.status_code, d.message)
+        key = ("log" if source.startswith("log:") else source, d.category, d.status_code, d.message)
         if key in self._index:
             self._index[key].count += 1
             return
@@ -209,10 +215,13 @@ class Scanner:
                 start = text.rfind('"', 0, m.start())
                 if start >= 0:
                     lit = _python_literal(text[start:])
-                    if lit is not None and isinstance(lit[0], str) and lit[0] != text[start:]:
-                        if self.text(source, line, lit[0], depth + 1):
-                            found = True
-                            continue
+                    if (
+                        lit is not None
+                        and isinstance(lit[0], str)
+                        and lit[0] != text[start:]
+                        and self.text(source, line, lit[0], depth + 1)
+                    ):
+                        found = True
                 continue
             if self.body(m.group(1) or source, line, None, inner[0], depth + 1):
                 found = True

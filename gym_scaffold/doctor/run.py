@@ -24,7 +24,7 @@ from gym_scaffold.secrets import Secret
 DEFAULT_TIMEOUT = 20.0
 MAX_LOG_BYTES = 64 * 1024 * 1024
 
-__all__ = ["Options", "UsageError", "run", "DEFAULT_TIMEOUT"]
+__all__ = ["DEFAULT_TIMEOUT", "Options", "UsageError", "run"]
 
 
 @dataclass
@@ -85,14 +85,11 @@ def _run_log(opts: Options, environ: Mapping[str, str], cwd: Path) -> DoctorResu
     except UsageError:
         env_path = None
     if env_path is not None:
-        try:
-            from gym_scaffold.config.loader import load_file
+        from gym_scaffold.config.loader import load_file
 
-            data = load_file(env_path).data
-            if isinstance(data, dict):
-                result.secrets.extend(Secret(v) for v in data.values() if isinstance(v, str) and len(v) >= 4)
-        except Exception:  # noqa: BLE001 - scrubbing help only; the log is read either way
-            pass
+        data = load_file(env_path).data  # never raises: problems land in the Document
+        if isinstance(data, dict):
+            result.secrets.extend(Secret(v) for v in data.values() if isinstance(v, str) and len(v) >= 4)
     for source, d in iter_diagnoses(scan(text)):
         result.log_diagnoses.append((source, d))
     return result

@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Mapping
 
 from gym_scaffold.doctor.classify import Category, Diagnosis
-from gym_scaffold.doctor.results import ServerResult, Status, Target
+from gym_scaffold.doctor.results import ServerResult, Status
 from gym_scaffold.secrets import KEY_PREFIXES, looks_like_secret, provider_of, redact
 
 ENDPOINT_SUFFIXES = ("/chat/completions", "/completions", "/responses", "/models", "/embeddings")
@@ -24,13 +24,13 @@ _PLACEHOLDER = re.compile(
     r"^(\?\?\??|<[^>]*>|\$\{[^}]*\}|x{3,}|\*{3,}|\.{3}|sk-(\.{3}|x{3,}|\*{3,}).*|"
     r".*your[-_ ]?(api[-_ ]?)?(key|token).*|.*(api[-_ ]?key|token)[-_ ]?here.*|"
     r"(change|replace)[-_ ]?me|placeholder|todo|tbd|insert.*key.*|redacted|secret)$",
-    re.I,
+    re.IGNORECASE,
 )
 # Values a local vLLM (started without --api-key) accepts, and a cloud provider rejects.
 _DUMMY = re.compile(
     r"^(empty|dummy|none|null|na|n/a|nil|not[-_ ]?needed|no[-_ ]?key|fake|test|abc123|"
     r"token-abc123|key|local|sk-dummy|sk-fake|sk-test|sk-no-key-required|password)$",
-    re.I,
+    re.IGNORECASE,
 )
 
 CLOUD_PROVIDERS = {"openai", "azure", "nim", "openrouter"}
@@ -317,10 +317,9 @@ def proxy_for(url: str, environ: Mapping[str, str]) -> tuple[str | None, str | N
     found: dict[str, tuple[str, str]] = {}
     for name, value in environ.items():
         low = name.lower()
-        if low in _PROXY_VARS and value:
-            # lower-case wins, as in urllib and httpx
-            if low not in found or name == low:
-                found[low] = (name, value)
+        # lower-case wins, as in urllib and httpx
+        if low in _PROXY_VARS and value and (low not in found or name == low):
+            found[low] = (name, value)
     want = f"{parts.scheme}_proxy"
     chosen = found.get(want) or found.get("all_proxy")
     if not chosen:
@@ -378,4 +377,4 @@ def run_static(res: ServerResult, environ: Mapping[str, str]) -> Diagnosis | Non
     return key or url or model
 
 
-__all__ = ["run_static", "provider_of_host", "is_local_host", "proxy_for", "split_url", "KEY_PREFIXES"]
+__all__ = ["KEY_PREFIXES", "is_local_host", "provider_of_host", "proxy_for", "run_static", "split_url"]

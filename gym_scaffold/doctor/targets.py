@@ -10,9 +10,7 @@ Three sources, as NeMo Gym itself would see them:
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,16 +54,16 @@ def _is_unresolved(value: Any) -> bool:
 
 
 def git_toplevel(cwd: Path) -> Path | None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    """The work tree root above `cwd` (the nearest directory holding `.git`), without running git:
+    a subprocess costs more than the rest of a 401 diagnosis outside the SDK import."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"], cwd=cwd, env=env, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
+        here = cwd.resolve()
+    except OSError:
         return None
-    if out.returncode != 0 or not out.stdout.strip():
-        return None
-    return Path(out.stdout.strip())
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
 
 
 def find_env_file(env_file: Path | None, cwd: Path) -> tuple[Path | None, list[Path]]:
@@ -110,9 +108,7 @@ def _where_phrase(name: str, origin: Any | None) -> str:
 
 def _get(data: Any, path: tuple) -> Any:
     for key in path:
-        if isinstance(data, dict) and key in data:
-            data = data[key]
-        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+        if isinstance(data, dict) and key in data or isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
             data = data[key]
         else:
             return None
