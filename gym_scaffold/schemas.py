@@ -23,8 +23,9 @@ What the schemas do not say, this module decides:
   not merged in), when the file's `config_paths` were not all followed (the block may
   override an instance defined in an include), and everywhere in env.yaml (which only
   overrides). Checking one file on its own (not a `--config` run), a server block is an
-  overlay that a run composes with other files when it has no `entrypoint` and does not
-  have every key its implementation requires either: nothing is required of it. A block
+  overlay that a run composes with other files when it has no `entrypoint` and either the
+  file has includes or the block lacks some key its implementation requires: nothing is
+  required of it. A block
   that declares a server (it has an `entrypoint`) must have `domain` (resources servers);
   an implementation key it lacks is a warning there, since a run may still supply it
   (NeMo Gym's idiom for "supplied at run time" is `???`), and an error in a `--config`
@@ -569,8 +570,11 @@ def _required_severity(
         return "error"
     relative = implementation_schema_path(path[1], str(path[2]))
     required = _required_keys(relative) if relative else frozenset()
-    if "entrypoint" not in body and not (relative and required <= body.keys()):
-        return None  # an overlay, composed with other files in a run
+    includes = bool(data.get("config_paths"))
+    if "entrypoint" not in body and (includes or not (relative and required <= body.keys())):
+        # An overlay, composed with other files in a run. In a file with includes the
+        # server may be declared by a file those pull in further down (or a run adds).
+        return None
     if len(path) == 3 and error.name in ("entrypoint", "domain"):
         return "error"
     return "warning"

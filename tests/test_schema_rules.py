@@ -264,3 +264,15 @@ def test_the_real_corpus_has_no_errors_but_its_known_bugs():
         ("benchmarks/aalcr/config.yaml", "missing-key"),
         ("benchmarks/browsecomp/config.yaml", "missing-key"),
     }
+
+
+def test_a_block_without_entrypoint_in_a_file_with_includes_is_an_overlay(tmp_path):
+    # The include exists but does not declare the instance (in a real checkout a deeper
+    # include or the run does): not an error in a single-file check.
+    (tmp_path / "base.yaml").write_text("other: 1\n")
+    text = (
+        "config_paths: [base.yaml]\ngenrm_model:\n  responses_api_models:\n    openai_model:\n"
+        "      openai_base_url: u\n      openai_api_key: k\n      openai_model: m\n"
+    )
+    assert problems(text, roots=[tmp_path]) == []
+    assert [p.rule for p in problems(text, roots=[tmp_path], run_mode=True)] == ["missing-key"]
