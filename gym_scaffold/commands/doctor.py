@@ -5,9 +5,16 @@ Option parsing only; the work is in gym_scaffold.doctor (imported when the comma
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
+
+
+def _is_the_process() -> bool:
+    """True when run as `gym-scaffold` / `python -m gym_scaffold`, not inside another program."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+    return argv0.name == "gym-scaffold" or argv0.parent.name == "gym_scaffold"
 
 
 @click.command(name="doctor")
@@ -47,6 +54,7 @@ def command(configs, env_file, server, base_url, model, api_key_env, no_inferenc
         no_inference=no_inference,
         timeout=timeout,
         log=log,
+        whole_process=_is_the_process(),
     )
     try:
         result = run(options)
