@@ -7,10 +7,12 @@ env.yaml stops NeMo Gym at start-up.
 
 Failing:
 
+    # file: env.yaml
     policy_api_key: ???
 
 Passing:
 
+    # file: env.yaml
     policy_api_key: ${oc.env:OPENAI_API_KEY}
 """
 

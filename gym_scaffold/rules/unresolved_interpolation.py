@@ -10,8 +10,7 @@ endpoint env.yaml configures in part (it sets `policy_base_url` but not
 
 Failing:
 
-    policy_base_url: https://api.openai.com/v1
-    policy_model_name: gpt-4o-mini
+    # file: config.yaml
     policy_model:
       responses_api_models:
         openai_model:
@@ -19,12 +18,14 @@ Failing:
           openai_base_url: ${policy_base_url}
           openai_api_key: ${policy_api_kye}
           openai_model: ${policy_model_name}
-
-Passing:
-
+    # file: env.yaml
     policy_base_url: https://api.openai.com/v1
     policy_api_key: ${oc.env:OPENAI_API_KEY}
     policy_model_name: gpt-4o-mini
+
+Passing:
+
+    # file: config.yaml
     policy_model:
       responses_api_models:
         openai_model:
@@ -32,6 +33,10 @@ Passing:
           openai_base_url: ${policy_base_url}
           openai_api_key: ${policy_api_key}
           openai_model: ${policy_model_name}
+    # file: env.yaml
+    policy_base_url: https://api.openai.com/v1
+    policy_api_key: ${oc.env:OPENAI_API_KEY}
+    policy_model_name: gpt-4o-mini
 """
 
 from __future__ import annotations
