@@ -483,6 +483,10 @@ class _Fail(Exception):
     """OmegaConf would raise here: a Problem at the value being resolved."""
 
 
+class _Cycle(_Fail):
+    """A reference to a container that holds the referring value."""
+
+
 class _Broken(Exception):
     """A value this one depends on has a Problem already."""
 
@@ -654,7 +658,10 @@ class _Resolver:
                 s = part
             else:
                 try:
-                    s = _to_str(self.container_text(self.inter(part, path, unresolved)))
+                    if isinstance(part, Node):  # str() of a container shows it as written
+                        s = _to_str(self.node(part, path, unresolved, raw_containers=True))
+                    else:
+                        s = _to_str(self.inter(part, path, unresolved))
                 except _Defer as exc:  # keep going: report every unresolved key of the value
                     pending = pending or exc
                     continue
@@ -666,9 +673,6 @@ class _Resolver:
             raise pending
         self.spend(size)
         return "".join(out)
-
-    def container_text(self, value: Any) -> Any:
-        return value
 
     def inter(self, item: Any, path: DataPath, unresolved: list) -> Any:
         if isinstance(item, Node):
@@ -683,7 +687,7 @@ class _Resolver:
             raise _Fail(f"{key.source} is used as a key and must give a string, not {value!r}")
         return value
 
-    def node(self, item: Node, path: DataPath, unresolved: list) -> Any:
+    def node(self, item: Node, path: DataPath, unresolved: list, raw_containers: bool = False) -> Any:
         keys = [self.key_text(k, path, unresolved) for k in item.keys]
         if all(isinstance(k, str) for k in item.keys):
             written = item.source[2:-1].strip()  # as written: a.b[0], .sibling
@@ -696,10 +700,10 @@ class _Resolver:
             base = path[: len(path) - up]
         else:
             base = ()
-        return self.select(base, keys, item, written, path, unresolved)
+        return self.select(base, keys, item, written, path, unresolved, raw_containers=raw_containers)
 
     def select(self, base: DataPath, keys: list[str], item: Any, written: str, path: DataPath,
-               unresolved: list, missing_ok: bool = False) -> Any:
+               unresolved: list, missing_ok: bool = False, raw_containers: bool = False) -> Any:
         """The value at base + keys; with missing_ok, _NOTHING for an absent key or `???`."""
         source = item.source if item is not None else written
         current_path: DataPath | None = base
@@ -741,6 +745,10 @@ class _Resolver:
                 return _NOTHING
             unresolved.append(Unresolved(path, source, written, "missing"))
             raise _Defer()
+        if isinstance(current, (dict, list)) and current_path is not None and path[: len(current_path)] == current_path:
+            raise _Cycle(f"interpolation cycle: {source} refers to '{_dotted(current_path)}', which contains it")
+        if raw_containers and isinstance(current, (dict, list)):
+            return current
         if current_path is not None:
             value = self.value_at(current_path, current)
             if isinstance(value, (dict, list)):
@@ -823,7 +831,7 @@ class _Resolver:
             keys = _split_key(key[dots:])
             if dots:
                 if dots > len(path):
-                    return default
+                    raise _Fail(f"{item.source} goes up {dots} levels from '{_dotted(path)}', above the top")
                 base = path[: len(path) - dots]
             else:
                 base = ()
@@ -831,7 +839,9 @@ class _Resolver:
                 return default
             try:
                 value = self.select(base, keys, None, key, path, unresolved, missing_ok=True)
-            except _Fail:
+            except _Cycle:
+                raise
+            except _Fail:  # OmegaConf's select gives the default for a path through a scalar
                 return default
             return default if value is _NOTHING else value
         if name == "oc.decode":
