@@ -92,22 +92,24 @@ def _build(doc: Document) -> _Node:
     return build(doc.data, ())
 
 
-# Trees per loaded Document (a Document is read once per run through `cache`).
-_trees: dict[int, tuple[weakref.ref, _Node]] = {}
+# Trees per loaded Document (a Document is read once per run through `cache`), with
+# whether the tree holds any directive.
+_trees: dict[int, tuple[weakref.ref, _Node, bool]] = {}
 
 
-def _tree(doc: Document) -> _Node:
+def _tree(doc: Document) -> tuple[_Node, bool]:
     entry = _trees.get(id(doc))
     if entry is not None and entry[0]() is doc:
-        return entry[1]
+        return entry[1], entry[2]
     node = _build(doc)
+    flag = _has_directives(node)
     key = id(doc)
     try:
         ref = weakref.ref(doc, lambda _r, key=key: _trees.pop(key, None))
     except TypeError:  # not weak-referenceable: just do not cache
-        return node
-    _trees[key] = (ref, node)
-    return node
+        return node, flag
+    _trees[key] = (ref, node, flag)
+    return node, flag
 
 
 def _is_dict(node: _Node | None) -> bool:
@@ -169,7 +171,7 @@ def _flatten(node: _Node, composed: Composed) -> Any:
         if n.origin is not None:
             origins[path] = n.origin
         value = n.value
-        if isinstance(value, dict):
+        if value.__class__ is dict:
             out = {}
             keys = n.keys or {}
             for k, child in value.items():
@@ -177,9 +179,15 @@ def _flatten(node: _Node, composed: Composed) -> Any:
                 ko = keys.get(k)
                 if ko is not None:
                     key_origins[p] = ko
-                out[k] = walk(child, p)
+                cv = child.value
+                if cv.__class__ is dict or cv.__class__ is list:
+                    out[k] = walk(child, p)
+                else:
+                    if child.origin is not None:
+                        origins[p] = child.origin
+                    out[k] = cv
             return out
-        if isinstance(value, list):
+        if value.__class__ is list:
             return [walk(child, path + (i,)) for i, child in enumerate(value)]
         return value
 
@@ -550,14 +558,19 @@ def compose(
     problems: list[Problem] = []
     documents, merge_order = _collect(files, list(roots), display, cache, problems)
     root: _Node | None = None
+    directives_seen = False
     for doc in merge_order:
         if isinstance(doc.data, dict):
-            root = _merge(root, _tree(doc), problems)
+            tree, flag = _tree(doc)
+            root = _merge(root, tree, problems)
+            directives_seen = directives_seen or flag
     env_keys: frozenset[str] = frozenset()
     if env is not None:
         data = env.document.data
         if isinstance(data, dict):
-            root = _merge(root, _tree(env.document), problems)
+            tree, flag = _tree(env.document)
+            root = _merge(root, tree, problems)
+            directives_seen = directives_seen or flag
             env_keys = frozenset(str(k) for k in data)
         elif data is not None:
             problems.append(
@@ -573,7 +586,7 @@ def compose(
     if root is None or not isinstance(root.value, dict):
         root = _Node({}, None, {})
     unresolved: list[Unresolved] = []
-    if _has_directives(root):
+    if directives_seen:
         live = _copy(root)
         fallback = documents[0].path if documents else ""
         includes_failed = any(p.rule == RULE_INCLUDE and p.severity == Severity.ERROR for p in problems)
