@@ -32,7 +32,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from gym_scaffold import __version__
+from gym_scaffold import __version__, gitcheck
+from gym_scaffold.problem import Severity
 from gym_scaffold.secrets import redact
 
 TEMPLATE_NAME = "openai-model"
@@ -279,18 +280,13 @@ def content_hash(source: Path) -> str:
     return digest.hexdigest()
 
 
-def clean_git_env() -> dict[str, str]:
-    """The environment minus GIT_* (set by hooks, sometimes relative), for git in another dir."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-
-
 def _git(
     cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", *args],
         cwd=cwd,
-        env=env if env is not None else clean_git_env(),
+        env=env if env is not None else gitcheck.git_environment(),
         capture_output=True,
         text=True,
         check=False,
@@ -334,7 +330,7 @@ def sync_template(
         return TemplateRef(repo, tag, created=False)
 
     repo.mkdir(parents=True, exist_ok=True)
-    env = clean_git_env() | {
+    env = gitcheck.git_environment() | {
         "GIT_AUTHOR_NAME": "gym-scaffold",
         "GIT_AUTHOR_EMAIL": "gym-scaffold@localhost",
         "GIT_COMMITTER_NAME": "gym-scaffold",
@@ -446,14 +442,12 @@ def _describe_existing_env(path: Path, answers: OpenAIModelAnswers) -> list[str]
 
 def _git_ignore_state(dest: Path) -> tuple[bool | None, bool]:
     """(is env.yaml ignored by git, is it tracked); None when dest is not in a git work tree."""
-    try:
-        ignored = _git(dest, "check-ignore", "-q", "--no-index", "--", ENV_FILE)
-    except OSError:  # no git at all
+    repo = gitcheck.find_repo_root(dest)
+    if repo is None:
         return None, False
-    if ignored.returncode not in (0, 1):
-        return None, False
-    tracked = _git(dest, "ls-files", "--error-unmatch", "--", ENV_FILE).returncode == 0
-    return ignored.returncode == 0, tracked
+    rules = {problem.rule for problem in gitcheck.check_env_ignored(repo, [dest / ENV_FILE])
+             if problem.severity is not Severity.NOTE}
+    return gitcheck.RULE_GITIGNORE not in rules, gitcheck.RULE_TRACKED in rules
 
 
 _IGNORE_LINES = {"env.yaml", "/env.yaml", "**/env.yaml"}
@@ -466,6 +460,25 @@ def _gitignore_mentions_env(path: Path) -> bool:
     except OSError:
         return False
     return any(line.strip() in _IGNORE_LINES for line in lines)
+
+
+def _validate_generated(dest: Path, config_rel: str, environ: Mapping[str, str], outcome: Outcome) -> None:
+    """Run `validate` on the new config, with the env.yaml now in place, and report the result."""
+    from gym_scaffold.validate import ValidateOptions, run_validate
+
+    result = run_validate(
+        ValidateOptions(
+            paths=[Path(config_rel)], cwd=dest, environ=dict(environ), check_git=False, use_cache=False
+        )
+    )
+    found = [p for p in result.sorted_problems() if p.severity is not Severity.NOTE]
+    if not found:
+        outcome.done.append(f"validated {config_rel}: no problems")
+    for problem in found:
+        outcome.notes.append(
+            f"validate: {problem.path}:{problem.line}:{problem.column}: {problem.severity}: "
+            f"{problem.message} [{problem.rule}]"
+        )
 
 
 # --- the command --------------------------------------------------------------------------
@@ -636,9 +649,9 @@ def new_openai_model(
         shutil.rmtree(staging, ignore_errors=True)
 
     config_rel = f"{rel_server}/configs/{answers.server_name}.yaml"
+    _validate_generated(dest, config_rel, env, outcome)
     if not env_exists and not api_key:
         outcome.next_steps.append(f"put your key in {ENV_FILE} (policy_api_key, now ???)")
-    outcome.next_steps.append(f"gym-scaffold validate {config_rel}")
     outcome.next_steps.append("gym-scaffold doctor    # checks the endpoint, key and model")
     outcome.next_steps.append(f'ng_run "+config_paths=[{config_rel}]"')
     outcome.next_steps.append(f"ng_test +entrypoint={rel_server}")

@@ -59,6 +59,7 @@ def test_defaults_no_input(gym: Path, env: dict[str, str]) -> None:
         ["new", "openai-model", "--no-input"], cwd=gym, env=env | {"OPENAI_API_KEY": KEY}
     )
     assert done.returncode == 0, done.stderr
+    assert "Validated responses_api_models/openai_model/configs/openai_model.yaml: no problems" in done.stdout
     server = gym / "responses_api_models" / "openai_model"
     files = {p.relative_to(server).as_posix() for p in server.rglob("*") if p.is_file()}
     assert files == EXPECTED_FILES
@@ -145,6 +146,9 @@ def test_existing_env_yaml_is_kept_and_gaps_named(gym: Path, env: dict[str, str]
     assert (gym / "env.yaml").read_text() == original
     assert "lacks: policy_api_key, policy_model_name" in done.stdout
     assert "policy_base_url is 'http://localhost:8000/v1'" in done.stdout
+    # validate ran on the new config with that env.yaml, which configures the endpoint in part
+    assert "Note: validate: responses_api_models/openai_model/configs/openai_model.yaml:" in done.stdout
+    assert "[unresolved-interpolation]" in done.stdout
     assert KEY not in done.stdout + done.stderr
 
 

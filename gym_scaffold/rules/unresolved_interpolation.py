@@ -79,6 +79,9 @@ def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] |
         )
     if view.env is None and not view.run_mode:
         return None  # no env.yaml here: the value arrives where the config runs
+    data = view.resolved.data if isinstance(view.resolved.data, dict) else {}
+    if top in data:
+        return None  # defined, but its own value is still to come (???): missing-value's case
     candidates = [key for key in _known_globals(view) if item.path[:1] != (key,)]
     close = difflib.get_close_matches(top, candidates, n=1, cutoff=0.8)
     if close:
