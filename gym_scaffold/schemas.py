@@ -37,6 +37,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -50,6 +51,7 @@ from gym_scaffold.config.model import (
     ConfigView,
     iter_servers,
 )
+from gym_scaffold.problem import Problem, Severity
 
 BASE_URI = "https://gym-scaffold.dev/schemas/"
 CONFIG_FILE = "config-file.schema.json"
@@ -674,3 +676,22 @@ def did_you_mean(
         close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=cutoff)
         close = [lowered[close[0]]] if close else []
     return close[0] if close else None
+
+
+def schema_problems(
+    view: ConfigView, rule: str, hint: Callable[[SchemaError], str | None]
+) -> Iterator[Problem]:
+    """The problems of one schema rule, from the shared pass, each with the rule's hint."""
+    for error in schema_errors(view):
+        if error.rule != rule:
+            continue
+        problem = view.problem(
+            error.path,
+            rule,
+            error.message,
+            severity=Severity(error.severity),
+            hint=hint(error),
+            of_key=error.of_key,
+        )
+        if problem is not None:
+            yield problem

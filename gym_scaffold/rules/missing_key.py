@@ -35,8 +35,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
-from gym_scaffold.problem import Problem, Severity
-from gym_scaffold.schemas import MISSING_KEY, schema_errors
+from gym_scaffold.problem import Problem
+from gym_scaffold.schemas import MISSING_KEY, schema_problems
 
 ID = MISSING_KEY
 SEVERITY = "error"
@@ -55,16 +55,4 @@ def _hint(name: str | None, path: tuple, severity: str) -> str:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    for error in schema_errors(view):
-        if error.rule != ID:
-            continue
-        problem = view.problem(
-            error.path,
-            ID,
-            error.message,
-            severity=Severity(error.severity),
-            hint=_hint(error.name, error.path, error.severity),
-            of_key=True,
-        )
-        if problem is not None:
-            yield problem
+    return schema_problems(view, ID, lambda error: _hint(error.name, error.path, error.severity))

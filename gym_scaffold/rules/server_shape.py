@@ -44,8 +44,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
-from gym_scaffold.problem import Problem, Severity
-from gym_scaffold.schemas import SERVER_SHAPE, did_you_mean, schema_errors
+from gym_scaffold.problem import Problem
+from gym_scaffold.schemas import SERVER_SHAPE, SchemaError, did_you_mean, schema_problems
 
 ID = SERVER_SHAPE
 SEVERITY = "error"
@@ -54,27 +54,16 @@ SUMMARY = (
 )
 
 
+def _hint(error: SchemaError) -> str | None:
+    if error.kind == "near-miss":
+        guess = did_you_mean(error.name, error.allowed)
+        return f"did you mean {guess!r}?" if guess else "server types: " + ", ".join(error.allowed)
+    if error.kind in ("two-server-types", "implementations"):
+        return "split it into one instance per server"
+    if error.kind == "no-server-type":
+        return "put the implementation under one of: " + ", ".join(error.allowed)
+    return None
+
+
 def check(view: ConfigView) -> Iterator[Problem]:
-    for error in schema_errors(view):
-        if error.rule != ID:
-            continue
-        hint = None
-        if error.kind == "near-miss":
-            guess = did_you_mean(error.name, error.allowed)
-            hint = (
-                f"did you mean {guess!r}?" if guess else "server types: " + ", ".join(error.allowed)
-            )
-        elif error.kind in ("two-server-types", "implementations"):
-            hint = "split it into one instance per server"
-        elif error.kind == "no-server-type":
-            hint = "put the implementation under one of: " + ", ".join(error.allowed)
-        problem = view.problem(
-            error.path,
-            ID,
-            error.message,
-            severity=Severity(error.severity),
-            hint=hint,
-            of_key=error.of_key,
-        )
-        if problem is not None:
-            yield problem
+    return schema_problems(view, ID, _hint)

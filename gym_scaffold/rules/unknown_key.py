@@ -34,8 +34,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
-from gym_scaffold.problem import Problem, Severity
-from gym_scaffold.schemas import UNKNOWN_KEY, did_you_mean, schema_errors
+from gym_scaffold.problem import Problem
+from gym_scaffold.schemas import UNKNOWN_KEY, did_you_mean, schema_problems
 
 ID = UNKNOWN_KEY
 SEVERITY = "error"
@@ -56,16 +56,4 @@ def _hint(name: str | None, allowed: tuple[str, ...]) -> str | None:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    for error in schema_errors(view):
-        if error.rule != ID:
-            continue
-        problem = view.problem(
-            error.path,
-            ID,
-            error.message,
-            severity=Severity(error.severity),
-            hint=_hint(error.name, error.allowed),
-            of_key=True,
-        )
-        if problem is not None:
-            yield problem
+    return schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))
