@@ -166,9 +166,13 @@ def test_random_configs_match_omegaconf(data):
                 got = ("err", "mandatory")
             else:
                 got = ("ok", r.data[path[0]] if len(path) == 1 else r.data[path[0]][path[1]])
-            if expected[0] == "ok" and "'???'" in repr(expected[1]):
+            if expected[0] == "ok" and isinstance(expected[1], (dict, list)) and "'???'" in repr(expected[1]):
                 expected = ("err", "holds ???")  # deferred here, like any `???`
             broken = bool(r.problems) and expected[0] == "err"
+            # Known, deliberate difference: OmegaConf hands a referenced container over
+            # unresolved (printed in text, passed to a resolver), so a reference back out of
+            # it is no error there; we resolve containers eagerly and report the cycle.
+            broken = broken or (any("cycle" in p.message for p in r.problems) and expected[0] == "ok")
             assert broken or same(expected, got), (path, expected, got, r.problems)
 
 

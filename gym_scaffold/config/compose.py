@@ -419,10 +419,12 @@ class _Directives:
         close: list[str] = []
         best = 0.0
         if isinstance(node.value, dict):
-            candidates = [str(k) for k in node.value]
+            holder = where[depth] if len(where) > depth and where[:depth] == tuple(path[:depth]) else None
+            candidates = [str(k) for k in node.value if k != holder]
             close = difflib.get_close_matches(path[depth], candidates, n=3, cutoff=0.6)
-            if close:
-                best = difflib.SequenceMatcher(None, path[depth], close[0]).ratio()
+            for candidate in close:  # a typo: nearly the same name, nearly the same length
+                if abs(len(candidate) - len(path[depth])) <= 2:
+                    best = max(best, difflib.SequenceMatcher(None, path[depth], candidate).ratio())
         if close:
             hint = "did you mean " + ", ".join(f"'{prefix}{c}'" for c in close) + "?"
         elif walked and not isinstance(node.value, dict):

@@ -509,6 +509,7 @@ class _Resolver:
         self.active_set: set[DataPath] = set()
         self.work = 0
         self.reported: set[DataPath] = set()
+        self.container_source: DataPath | None = None
 
     # -- problems --------------------------------------------------------------------
 
@@ -649,7 +650,11 @@ class _Resolver:
     def text(self, tree: Text, path: DataPath, unresolved: list, top: bool) -> Any:
         parts = tree.parts
         if len(parts) == 1 and not isinstance(parts[0], str):
-            return self.inter(parts[0], path, unresolved)
+            self.container_source = None
+            value = self.inter(parts[0], path, unresolved)
+            if top and isinstance(value, (dict, list)) and self.container_source is not None:
+                self.mark_copied(self.container_source, path)  # the container is the value here
+            return value
         out: list[str] = []
         pending: Exception | None = None
         size = 0
@@ -749,22 +754,44 @@ class _Resolver:
             raise _Cycle(f"interpolation cycle: {source} refers to '{_dotted(current_path)}', which contains it")
         if raw_containers and isinstance(current, (dict, list)):
             return current
+        if raw_containers and current_path is not None and isinstance(current, str) and "${" in current:
+            # str() of a referenced container shows it unresolved: follow a plain `${x}`
+            # chain to the container without resolving what is inside it
+            try:
+                tree = parse(current)
+            except GrammarError:
+                tree = None
+            if (
+                tree is not None
+                and len(tree.parts) == 1
+                and isinstance(tree.parts[0], Node)
+                and current_path not in self.active_set
+                and len(self.active) < MAX_CHAIN
+            ):
+                self.active.append(current_path)
+                self.active_set.add(current_path)
+                try:
+                    target = self.node(tree.parts[0], current_path, [], raw_containers=True)
+                except _Defer:
+                    target = _NOTHING
+                finally:
+                    self.active.pop()
+                    self.active_set.discard(current_path)
+                if isinstance(target, (dict, list)):
+                    return target
         if current_path is not None:
             value = self.value_at(current_path, current)
-            if isinstance(value, (dict, list)):
-                return self.copy_container(current_path, path, value)
+            if isinstance(value, (dict, list)) and not raw_containers:
+                self.container_source = current_path
+                return self.deep_copy(value)
             return value
         return current
 
-    def copy_container(self, source: DataPath, target: DataPath, value: Any) -> Any:
-        """A container referenced by `${...}`: a copy, with deferred parts deferred here too."""
-        if source in self.out.deferred or any(
-            len(d) > len(source) and d[: len(source)] == source for d in self.out.deferred
-        ):
-            for d in list(self.out.deferred):
-                if len(d) > len(source) and d[: len(source)] == source:
-                    self.out.deferred.add(target + d[len(source) :])
-        return self.deep_copy(value)
+    def mark_copied(self, source: DataPath, target: DataPath) -> None:
+        """A container copied from `source` to `target`: its deferred parts are deferred there too."""
+        n = len(source)
+        for d in [d for d in self.out.deferred if len(d) > n and d[:n] == source]:
+            self.out.deferred.add(target + d[n:])
 
     def deep_copy(self, value: Any) -> Any:
         self.spend(1)
