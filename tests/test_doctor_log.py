@@ -181,3 +181,15 @@ def test_log_scrubs_env_yaml_key(tmp_path: Path, monkeypatch):
     (tmp_path / "x.log").write_text(f"Error code: 401 - {body!r}\n")
     code, out, err = doctor("--log", "x.log")
     assert code == 1 and "invalid_api_key" in out and short not in out + err
+
+
+def test_log_keeps_text_that_only_shares_env_yaml_values(tmp_path: Path):
+    """Only keys are scrubbed: env.yaml's base URL must not mangle the provider's help URL."""
+    (tmp_path / "env.yaml").write_text(
+        f"policy_base_url: https://api.openai.com/v1\npolicy_api_key: {KEY}\npolicy_model_name: gpt-4o-mini\n"
+    )
+    text = sdk1_line(scenario("openai", "invalid_api_key")) + "\n"
+    r = run_cli(["doctor", "--log", "-"], cwd=tmp_path, env=clean_env(), stdin=text)
+    assert r.returncode == 1, r.stderr
+    assert "https://platform.openai.com/account/api-keys" in r.stdout
+    assert_no_key(r.stdout + r.stderr)

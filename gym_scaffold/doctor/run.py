@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Mapping
@@ -19,7 +20,9 @@ from gym_scaffold.doctor.targets import (
     from_configs,
     from_env_yaml,
 )
-from gym_scaffold.secrets import Secret
+from gym_scaffold.secrets import Secret, looks_like_secret
+
+_SECRET_NAME = re.compile(r"(?:api_key|token|secret|password)$", re.IGNORECASE)
 
 DEFAULT_TIMEOUT = 20.0
 MAX_LOG_BYTES = 64 * 1024 * 1024
@@ -114,7 +117,15 @@ def _run_log(opts: Options, environ: Mapping[str, str], cwd: Path) -> DoctorResu
 
         data = load_file(env_path).data  # never raises: problems land in the Document
         if isinstance(data, dict):
-            result.secrets.extend(Secret(v) for v in data.values() if isinstance(v, str) and len(v) >= 4)
+            # Only keys: scrubbing every env.yaml value (base URLs, model names) would mangle
+            # the log's own text, e.g. the provider's help URL.
+            result.secrets.extend(
+                Secret(value)
+                for name, value in data.items()
+                if isinstance(value, str)
+                and len(value) >= 4
+                and (_SECRET_NAME.search(str(name)) or looks_like_secret(value))
+            )
     for source, d in iter_diagnoses(scan(text)):
         result.log_diagnoses.append((source, d))
     return result
