@@ -1,0 +1,35 @@
+"""`validate` runs on every commit: it must not load what only `new` and `doctor` need."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from test_validate_cli import CONFIG, model_config, write_tree
+
+HEAVY = {"openai", "copier", "pydantic", "httpx", "jinja2"}
+
+
+def imported_modules(args: list[str], cwd) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gym_scaffold", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert names, proc.stderr  # importtime printed something: the check itself works
+    return names
+
+
+def test_validate_imports_nothing_heavy(tmp_path):
+    write_tree(tmp_path, {CONFIG: model_config(api_key="??")})
+    for args in (["validate", "--no-cache", CONFIG], ["validate", "--no-cache"], ["validate", "--format", "sarif"]):
+        loaded = imported_modules(args, tmp_path)
+        assert "ruamel" in loaded  # it really validated
+        assert not loaded & HEAVY, (args, loaded & HEAVY)
+
