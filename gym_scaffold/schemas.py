@@ -141,6 +141,47 @@ def implementation_schema_path(server_type: str, implementation: str) -> str | N
     return None
 
 
+# Derived schemas (gym_scaffold/derive.py) of this process, by (root, server type, implementation).
+_derived: dict[tuple[str, str, str], tuple[str | None, tuple[Path, ...]]] = {}
+DERIVED_INPUTS = "gym_scaffold.schemas.derived_inputs"
+
+
+def _derived_schema_path(root: Path, server_type: str, implementation: str) -> tuple[str | None, tuple[Path, ...]]:
+    """`derived/...` for the schema derived from `<root>/<type>/<impl>/app.py`, and the files read."""
+    key = (str(root), server_type, implementation)
+    found = _derived.get(key)
+    if found is not None:
+        return found
+    from gym_scaffold import derive
+
+    app = root / server_type / implementation / "app.py"
+    found = (None, (app,))
+    if _IMPL_NAME.match(implementation) and app.is_file():
+        try:
+            derived = derive.derive(app, root, cache=derive.CACHE_DIR)
+        except derive.DeriveError:
+            derived = None
+        if derived is not None and derived.server_type in (server_type, None):
+            document = dict(derived.schema)
+            digest = derive._digest(json.dumps(document, sort_keys=True).encode())
+            relative = f"derived/{server_type}/{implementation}-{digest}.schema.json"
+            document["$id"] = BASE_URI + relative
+            _documents()[BASE_URI + relative] = document
+            found = (relative, tuple(derived.inputs) or (app,))
+    _derived[key] = found
+    return found
+
+
+def server_schema_path(view: ConfigView, server_type: str, implementation: str) -> str | None:
+    """The schema of an implementation: the checked-in one, else the one derived from its app.py."""
+    relative = implementation_schema_path(server_type, implementation)
+    if relative is not None or view.root is None:
+        return relative
+    relative, inputs = _derived_schema_path(view.root, server_type, implementation)
+    view.cache.setdefault(DERIVED_INPUTS, set()).update(inputs)
+    return relative
+
+
 @cache
 def _registry() -> Any:
     import jsonschema_rs
@@ -570,7 +611,7 @@ def _required_severity(
     found, body = _get(data, path[:3])
     if not isinstance(body, dict):
         return "error"
-    relative = implementation_schema_path(path[1], str(path[2]))
+    relative = server_schema_path(view, path[1], str(path[2]))
     required = _required_keys(relative) if relative else frozenset()
     includes = bool(data.get("config_paths"))
     if "entrypoint" not in body and (includes or not (relative and required <= body.keys())):
@@ -620,7 +661,7 @@ def _compute(view: ConfigView) -> list[SchemaError]:
         _validate(CONFIG_FILE, (), data, raw)
         raw.extend(_shape_checks(data))
     for server in iter_servers(data):  # env.yaml may override an implementation's fields too
-        relative = implementation_schema_path(server.server_type, server.implementation)
+        relative = server_schema_path(view, server.server_type, server.implementation)
         if relative is not None:
             _validate(relative, server.path, server.body, raw)
     all_partial = env_view or not _includes_followed(view, data)

@@ -21,6 +21,8 @@ from gym_scaffold.config.model import SERVER_TYPES, ConfigView, EnvFile
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
 
+DERIVED_INPUTS = "gym_scaffold.schemas.derived_inputs"  # view.cache key (see schemas.py)
+
 if TYPE_CHECKING:
     from gym_scaffold.config.loader import Document
 
@@ -107,6 +109,9 @@ class Validator:
         self._display: dict[Path, str] = {}
         self.result = Result()
         self.results_cache = ResultCache(self.root, options.environ) if options.use_cache else None
+        from gym_scaffold import derive
+
+        derive.CACHE_DIR = derive.cache_dir(options.environ) if options.use_cache else None
 
     def _extra_roots(self) -> list[Path]:
         # NeMo Gym looks in NEMO_GYM_EXTRA_ROOTS first (comma separated).
@@ -164,6 +169,7 @@ class Validator:
             composed=composed,
             resolved=resolve(composed, self.options.environ),
             reported_files=frozenset({env.document.path}),
+            root=self.root,
         )
 
     # -- configs ------------------------------------------------------------------------
@@ -206,12 +212,14 @@ class Validator:
             composed=composed,
             resolved=resolve(composed, self.options.environ),
             reported_files=frozenset({shown}),
+            root=self.root,
         )
         self._add_all(p for p in composed.problems if p.path == shown)
         self._add_all(p for p in view.resolved.problems if p.path == shown)
         self._run_rules(view)
         read = {id(document) for document in composed.documents}
         inputs = env_inputs + [p for p, document in self.loaded.items() if id(document) in read]
+        inputs += view.cache.get(DERIVED_INPUTS, ())  # app.py sources of derived schemas
         # Every place an include could be found, so a missing one that appears later counts.
         for document in composed.documents:
             entries = document.data.get("config_paths") if isinstance(document.data, dict) else None
@@ -232,6 +240,7 @@ class Validator:
             resolved=resolve(composed, self.options.environ),
             reported_files=frozenset(shown),
             run_mode=True,
+            root=self.root,
         )
         for doc in composed.documents:
             self._add_all(doc.problems)

@@ -9,7 +9,7 @@ interpolation still points at the line a person has to change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,6 +146,11 @@ class ConfigView:
     run_mode: bool = False  # True for `validate --config A --config B`
     # Work shared between rules on the same view (e.g. one schema pass, read by several rules).
     cache: dict = field(default_factory=dict)
+    # The NeMo Gym root (implementation directories, app.py sources); None for text on its own.
+    root: Path | None = None
+    # Instance name -> server types, over every config file of the checkout (a whole-checkout
+    # run); None when the run does not look beyond the view.
+    checkout: Mapping[str, frozenset[str]] | None = None
 
     @property
     def env(self) -> EnvFile | None:
