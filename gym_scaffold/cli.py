@@ -29,6 +29,7 @@ COMMANDS = {
     "rules": "rules",
     "new": "new",
     "doctor": "doctor",
+    "schema": "schema",
 }
 
 

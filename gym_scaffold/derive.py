@@ -474,31 +474,93 @@ def _any_of(branches: list[dict]) -> dict:
 # -- the schema ---------------------------------------------------------------------------
 
 
-def find_config_class(reader: _Reader, module: _Module, deriver: _Deriver) -> tuple[str, str | None]:
-    """The server config class of a module: the most derived one, preferring the class a
-    server class names in `config: X`."""
+# nemo_gym's server classes -> the server type they serve (a server class that names no
+# config class of its own is configured by its type's base config class).
+BASE_SERVERS = {
+    "SimpleResponsesAPIModel": "responses_api_models",
+    "BaseResponsesAPIModel": "responses_api_models",
+    "SimpleResourcesServer": "resources_servers",
+    "BaseResourcesServer": "resources_servers",
+    "SimpleResponsesAPIAgent": "responses_api_agents",
+    "BaseResponsesAPIAgent": "responses_api_agents",
+}
+_BASE_CONFIG_OF = {server_type: name for name, server_type in BASE_CONFIGS.items()}
+
+
+def _config_annotation(module: _Module, name: str, reader: _Reader, depth: int = 0) -> tuple[_Module, str] | None:
+    """`config: X` in server class `name` or a base class of the checkout: (module of X, X)."""
+    node = module.classes.get(name)
+    if node is None or depth > 16:
+        return None
+    for statement in node.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.target.id == "config":
+            annotated = _name_of(statement.annotation)
+            if annotated:
+                return module, annotated
+    for base in _base_names(node):
+        located = reader.lookup(module, base)
+        if located and located[1] in located[0].classes and located[0].classes[located[1]] is not node:
+            found = _config_annotation(located[0], located[1], reader, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _served_type(module: _Module, name: str, reader: _Reader, depth: int = 0) -> str | None:
+    """The server type a server class serves, through its bases."""
+    node = module.classes.get(name)
+    if node is None or depth > 16:
+        return None
+    for base in _base_names(node):
+        if base in BASE_SERVERS:
+            return BASE_SERVERS[base]
+        located = reader.lookup(module, base)
+        if located and located[1] in located[0].classes and located[0].classes[located[1]] is not node:
+            found = _served_type(located[0], located[1], reader, depth + 1)
+            if found:
+                return found
+    return None
+
+
+def find_config_class(reader: _Reader, module: _Module, deriver: _Deriver) -> tuple[_Module | None, str, str | None]:
+    """The server config class of a module: (module defining it, its name, server type).
+
+    A config class defined in the module: the one a server class names in `config: X`,
+    else the most derived one; else the class a server class of the module (or
+    one of its bases in the checkout) names in `config: X`; else the base config class of
+    the type the module's server class serves (module None: only the common fields).
+    """
     candidates = [name for name in module.classes if deriver.server_type(module, name) is not False]
-    if not candidates:
-        raise DeriveError(
-            f"{module.path}: no class derives from {', '.join(BASE_CONFIGS)} (or a class of the checkout that does)"
-        )
-    annotated = []
-    for node in module.classes.values():
-        for statement in node.body:
-            if (
-                isinstance(statement, ast.AnnAssign)
-                and isinstance(statement.target, ast.Name)
-                and statement.target.id == "config"
-            ):
-                name = _name_of(statement.annotation)
-                if name in candidates:
-                    annotated.append(name)
-    bases_used = {base for name in candidates for base in _base_names(module.classes[name])}
-    leaves = [name for name in candidates if name not in bases_used]
-    pick = next((n for n in reversed(annotated) if n in leaves), None) or (annotated[-1] if annotated else None)
-    pick = pick or (leaves[-1] if leaves else candidates[-1])
-    found = deriver.server_type(module, pick)
-    return pick, found if isinstance(found, str) else None
+    annotations = [
+        found for found in (_config_annotation(module, name, reader) for name in module.classes) if found
+    ]
+    # The class a server class names (`config: X` in a class serving a server type) wins.
+    served = [name for name in module.classes if _served_type(module, name, reader)]
+    server_annotations = [found for found in (_config_annotation(module, name, reader) for name in served) if found]
+    annotations = server_annotations + annotations
+    if candidates:
+        named = [name for where, name in server_annotations if where is module and name in candidates]
+        if not named:
+            bases_used = {base for name in candidates for base in _base_names(module.classes[name])}
+            named = [name for name in candidates if name not in bases_used] or candidates
+        pick = named[-1]
+        found = deriver.server_type(module, pick)
+        return module, pick, found if isinstance(found, str) else None
+    for where, name in annotations:
+        if name in BASE_CONFIGS:
+            return None, name, BASE_CONFIGS[name]
+        located = reader.lookup(where, name)
+        if located and located[1] in located[0].classes:
+            found = deriver.server_type(located[0], located[1])
+            if found is not False:
+                return located[0], located[1], found if isinstance(found, str) else None
+    for name in reversed(list(module.classes)):
+        server_type = _served_type(module, name, reader)
+        if server_type:
+            return None, _BASE_CONFIG_OF[server_type], server_type
+    raise DeriveError(
+        f"{module.path}: no class derives from {', '.join(BASE_CONFIGS)} (or a class of the checkout that does)"
+    )
 
 
 def derive_uncached(app_path: Path, root: Path | None = None) -> Derived:
@@ -512,10 +574,13 @@ def derive_uncached(app_path: Path, root: Path | None = None) -> Derived:
             module = _parse(app_path, reader.read[app_path])  # raises the parse error
         raise DeriveError(f"{app_path}: cannot read")
     deriver = _Deriver(reader)
-    name, server_type = find_config_class(reader, module, deriver)
+    where, name, server_type = find_config_class(reader, module, deriver)
     if server_type is None:
         server_type = _type_from_path(app_path)
-    fields, extra_allowed = deriver.fields(module, name)
+    if where is None:
+        fields, extra_allowed = {}, False
+    else:
+        fields, extra_allowed = deriver.fields(where, name)
     body = deriver.object_schema(fields, extra_allowed, 0, skip=frozenset(BASE_FIELDS))
     schema: dict = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

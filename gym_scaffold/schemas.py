@@ -142,19 +142,27 @@ def implementation_schema_path(server_type: str, implementation: str) -> str | N
 
 
 # Derived schemas (gym_scaffold/derive.py) of this process, by (root, server type, implementation).
-_derived: dict[tuple[str, str, str], tuple[str | None, tuple[Path, ...]]] = {}
+_derived: dict[tuple[str, str, str, str], tuple[str | None, tuple[Path, ...]]] = {}
 DERIVED_INPUTS = "gym_scaffold.schemas.derived_inputs"
 
 
-def _derived_schema_path(root: Path, server_type: str, implementation: str) -> tuple[str | None, tuple[Path, ...]]:
-    """`derived/...` for the schema derived from `<root>/<type>/<impl>/app.py`, and the files read."""
-    key = (str(root), server_type, implementation)
+def _derived_schema_path(
+    root: Path, server_type: str, implementation: str, entrypoint: Any = None
+) -> tuple[str | None, tuple[Path, ...]]:
+    """`derived/...` for the schema derived from the server's source, and the files read.
+
+    The source is the block's `entrypoint` when it names a Python file of the implementation
+    directory (langgraph_agent's reflection_agent.py), else `<root>/<type>/<impl>/app.py`.
+    """
+    if not (isinstance(entrypoint, str) and entrypoint.endswith(".py") and _IMPL_NAME.match(entrypoint)):
+        entrypoint = "app.py"
+    key = (str(root), server_type, implementation, entrypoint)
     found = _derived.get(key)
     if found is not None:
         return found
     from gym_scaffold import derive
 
-    app = root / server_type / implementation / "app.py"
+    app = root / server_type / implementation / entrypoint
     found = (None, (app,))
     if _IMPL_NAME.match(implementation) and app.is_file():
         try:
@@ -172,12 +180,14 @@ def _derived_schema_path(root: Path, server_type: str, implementation: str) -> t
     return found
 
 
-def server_schema_path(view: ConfigView, server_type: str, implementation: str) -> str | None:
-    """The schema of an implementation: the checked-in one, else the one derived from its app.py."""
+def server_schema_path(
+    view: ConfigView, server_type: str, implementation: str, entrypoint: Any = None
+) -> str | None:
+    """The schema of an implementation: the checked-in one, else the one derived from its source."""
     relative = implementation_schema_path(server_type, implementation)
     if relative is not None or view.root is None:
         return relative
-    relative, inputs = _derived_schema_path(view.root, server_type, implementation)
+    relative, inputs = _derived_schema_path(view.root, server_type, implementation, entrypoint)
     view.cache.setdefault(DERIVED_INPUTS, set()).update(inputs)
     return relative
 
@@ -611,7 +621,7 @@ def _required_severity(
     found, body = _get(data, path[:3])
     if not isinstance(body, dict):
         return "error"
-    relative = server_schema_path(view, path[1], str(path[2]))
+    relative = server_schema_path(view, path[1], str(path[2]), body.get("entrypoint"))
     required = _required_keys(relative) if relative else frozenset()
     includes = bool(data.get("config_paths"))
     if "entrypoint" not in body and (includes or not (relative and required <= body.keys())):
@@ -661,7 +671,9 @@ def _compute(view: ConfigView) -> list[SchemaError]:
         _validate(CONFIG_FILE, (), data, raw)
         raw.extend(_shape_checks(data))
     for server in iter_servers(data):  # env.yaml may override an implementation's fields too
-        relative = server_schema_path(view, server.server_type, server.implementation)
+        relative = server_schema_path(
+            view, server.server_type, server.implementation, server.body.get("entrypoint")
+        )
         if relative is not None:
             _validate(relative, server.path, server.body, raw)
     all_partial = env_view or not _includes_followed(view, data)
