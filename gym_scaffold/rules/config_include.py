@@ -10,8 +10,17 @@ Failing:
 
 Passing:
 
+    # file: config.yaml
     config_paths:
       - responses_api_models/openai_model/configs/openai_model.yaml
+    # file: responses_api_models/openai_model/configs/openai_model.yaml
+    policy_model:
+      responses_api_models:
+        openai_model:
+          entrypoint: app.py
+          openai_base_url: ${policy_base_url}
+          openai_api_key: ${policy_api_key}
+          openai_model: ${policy_model_name}
 """
 
 ID = "config-include"

@@ -5,10 +5,12 @@ a scalar or a directory in its place is an error.
 
 Failing:
 
+    # file: env.yaml
     - policy_api_key
 
 Passing:
 
+    # file: env.yaml
     policy_api_key: sk-...
 """
 

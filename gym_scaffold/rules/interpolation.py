@@ -5,13 +5,24 @@ Unclosed braces, unknown resolvers, and references that loop back on themselves
 
 Failing:
 
-    a: ${b}
-    b: ${a}
+    port_a: ${port_b}
+    port_b: ${port_a}
+    my_server:
+      resources_servers:
+        my_env:
+          entrypoint: app.py
+          domain: math
+          port: ${port_a}
 
 Passing:
 
-    a: ${b}
-    b: 1
+    port_a: 8001
+    my_server:
+      resources_servers:
+        my_env:
+          entrypoint: app.py
+          domain: math
+          port: ${port_a}
 """
 
 ID = "interpolation"

@@ -7,7 +7,7 @@ be a config are reported at the place the reader stopped.
 Failing:
 
     policy_model:
-    	responses_api_models: {}
+      responses_api_models: [openai_model,
 
 Passing:
 
