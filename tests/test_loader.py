@@ -104,18 +104,21 @@ def test_deep_nesting_is_a_problem_not_a_crash():
     assert doc.problems and doc.problems[0].rule == "yaml-syntax"
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        (b"\xef\xbb\xbfa: 1\n", {"a": 1}),
-        ("a: 1\n".encode("utf-16"), {"a": 1}),
-    ],
-)
-def test_byte_order_marks(tmp_path, raw, expected):
+def test_utf8_byte_order_mark_is_read(tmp_path):
     path = tmp_path / "x.yaml"
-    path.write_bytes(raw)
+    path.write_bytes(b"\xef\xbb\xbfa: 1\n")
     doc = load_file(path)
-    assert doc.problems == [] and doc.data == expected
+    assert doc.problems == [] and doc.data == {"a": 1}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_is_refused_as_nemo_gym_reads_utf8(tmp_path, encoding):
+    # OmegaConf.load opens every config as UTF-8: a UTF-16 file fails in NeMo Gym.
+    path = tmp_path / "x.yaml"
+    raw = "a: 1\n".encode(encoding)
+    path.write_bytes(raw if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else b"\xfe\xff" + raw)
+    problem = _only_problem(load_file(path))
+    assert (problem.rule, problem.line) == ("yaml-syntax", 1) and "UTF-16" in problem.message
 
 
 def test_invalid_utf8_and_binary(tmp_path):

@@ -9,13 +9,16 @@ nodes into values ourselves with NeMo Gym's rules. No tag ever constructs an obj
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, NodeEvent
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -26,7 +29,15 @@ DataPath = tuple[Any, ...]
 Position = tuple[int, int]  # (line, column), 1-based
 
 MAX_DEPTH = 200  # NeMo Gym configs nest < 10 levels; deeper is hostile or broken
-MAX_NODES = 200_000  # bounds alias expansion ("billion laughs")
+MAX_NODES = 100_000  # bounds alias expansion ("billion laughs") and huge documents
+# The largest config of NeMo Gym is under 30 KB. Like Biome's files.maxSize (1 MiB), a
+# bigger file is refused unread: parsing megabytes of YAML costs seconds and hundreds of MB.
+MAX_FILE_BYTES = 1024 * 1024
+# Above these, the file is first streamed through the parser (no tree) to stop early at
+# MAX_DEPTH or MAX_NODES: libyaml's scanner is quadratic in the nesting depth.
+_PRESCAN_BYTES = 64 * 1024
+_PRESCAN_LINE = 400
+_PRESCAN_FLOW = 400
 
 _PLAIN = "!gym-scaffold/plain"  # tag we give untagged plain scalars; resolved below
 _YAML = "tag:yaml.org,2002:"
@@ -288,10 +299,14 @@ _yaml: YAML | None = None
 def _decode(raw: bytes, doc: Document) -> str | None:
     """Text of the file the way a YAML reader sees it; None (with a problem) if it is not text."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
+        # NeMo Gym opens configs as UTF-8 (OmegaConf.load): a UTF-16 file fails there.
+        doc.problems.append(
+            Problem(
+                doc.path, 1, 1, Severity.ERROR, "yaml-syntax",
+                "UTF-16 text; NeMo Gym reads configs as UTF-8", "save the file as UTF-8",
+            )
+        )
+        return None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if b"\x00" in raw[:8192]:
@@ -337,6 +352,45 @@ def _syntax_problem(doc: Document, exc: YAMLError, text: str) -> Problem:
     return Problem(doc.path, line, column, Severity.ERROR, "yaml-syntax", what, hint)
 
 
+def _needs_prescan(text: str) -> bool:
+    """Could this text be huge or nest deep? (Cheap; false for every ordinary config.)"""
+    if len(text) > _PRESCAN_BYTES or text.count("[") + text.count("{") > _PRESCAN_FLOW:
+        return True
+    return any(len(line) > _PRESCAN_LINE for line in text.splitlines())
+
+
+def _prescan(text: str, doc: Document) -> bool:
+    """Stream the parser's events; True (with a problem) when the document nests deeper
+    than MAX_DEPTH or holds more than MAX_NODES values. Syntax errors are left to compose."""
+    depth = nodes = 0
+    for event in _make_yaml().parse(text):
+        if isinstance(event, NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                mark = event.start_mark
+                doc.problems.append(
+                    Problem(
+                        doc.path, mark.line + 1, mark.column + 1, Severity.ERROR, "yaml-syntax",
+                        f"more than {MAX_NODES} values: too large to be a NeMo Gym config",
+                    )
+                )
+                return True
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                doc.problems.append(
+                    Problem(
+                        doc.path, mark.line + 1, mark.column + 1, Severity.ERROR, "yaml-syntax",
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                    )
+                )
+                return True
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    return False
+
+
 def load_text(text: str, display_path: str) -> Document:
     """Load YAML source already in memory (tests and env.yaml snippets use this)."""
     global _yaml
@@ -344,6 +398,8 @@ def load_text(text: str, display_path: str) -> Document:
     if _yaml is None:
         _yaml = _make_yaml()
     try:
+        if _needs_prescan(text) and _prescan(text, doc):
+            return doc
         node = _yaml.compose(text)
     except YAMLError as exc:
         doc.problems.append(_syntax_problem(doc, exc, text))
@@ -374,17 +430,58 @@ def load_text(text: str, display_path: str) -> Document:
     return doc
 
 
+class _NotReadable(Exception):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES.
+
+    Opened without blocking, so a FIFO or a device (an include of /dev/zero, a FIFO named
+    env.yaml) is refused instead of hanging the run or filling memory.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise _NotReadable("cannot read: it is a directory")
+        if not stat.S_ISREG(mode):
+            raise _NotReadable("cannot read: not a regular file (a FIFO, socket or device)")
+        too_large = _NotReadable(
+            f"file larger than {MAX_FILE_BYTES // 1024 // 1024} MB: too large to be a NeMo Gym config",
+            "NeMo Gym configs are a few KB; keep data files out of the config directories",
+        )
+        if os.fstat(fd).st_size > MAX_FILE_BYTES:
+            raise too_large
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, 1024 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:  # /proc files and the like report size 0
+                raise too_large
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_file(path: Path, display_path: str | None = None) -> Document:
     """Load one YAML file; every failure becomes a Problem in the Document, never an exception."""
     display = display_path if display_path is not None else str(path)
+    doc = Document(display)
     try:
-        raw = path.read_bytes()
+        raw = _read_regular(path)
     except OSError as exc:
-        doc = Document(display)
         reason = exc.strerror or str(exc)
         doc.problems.append(Problem(display, 0, 0, Severity.ERROR, "unreadable", f"cannot read: {reason}"))
         return doc
-    doc = Document(display)
+    except _NotReadable as exc:
+        doc.problems.append(Problem(display, 0, 0, Severity.ERROR, "unreadable", str(exc), exc.hint))
+        return doc
     text = _decode(raw, doc)
     if text is None:
         return doc
