@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gym_scaffold.problem import Problem
 
-_FORMAT = 1
+_FORMAT = 2
 _ENV_VAR = re.compile(rb"oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)")
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -32,6 +32,9 @@ class Outcome:
     problems: list[Problem]
     inputs: dict[str, str] = field(default_factory=dict)  # path -> digest ("" = absent)
     environ: str = ""  # digest of the environment variables the inputs read
+    # Instance names the check looked up in the checkout index, with the answer it got
+    # (gym_scaffold/checkout.py): the entry holds while the index answers the same.
+    lookups: dict = field(default_factory=dict)
 
 
 def _digest(data: bytes) -> str:
@@ -77,10 +80,15 @@ class ResultCache:
         names = sorted({name.decode() for data in contents for name in _ENV_VAR.findall(data)})
         return _digest(repr([(name, self.environ.get(name)) for name in names]).encode())
 
-    def get(self, path: Path) -> Outcome | None:
+    def get(self, path: Path, index: Mapping | None = None) -> Outcome | None:
         entry = self.entries.get(str(path))
         if entry is None:
             return None
+        if entry.lookups:
+            from gym_scaffold.checkout import lookups_match
+
+            if not lookups_match(entry.lookups, index):
+                return None
         contents = []
         for input_path, digest in entry.inputs.items():
             data = self._read(input_path)
@@ -91,13 +99,20 @@ class ResultCache:
             return None
         return entry
 
-    def put(self, path: Path, status: str, problems: list[Problem], inputs: Iterable[Path]) -> None:
+    def put(
+        self,
+        path: Path,
+        status: str,
+        problems: list[Problem],
+        inputs: Iterable[Path],
+        lookups: Mapping | None = None,
+    ) -> None:
         digests, contents = {}, []
         for input_path in {str(path), *map(str, inputs)}:
             data = self._read(input_path)
             digests[input_path] = "" if data is None else _digest(data)
             contents.append(data or b"")
-        outcome = Outcome(status, list(problems), digests, self._environ_digest(contents))
+        outcome = Outcome(status, list(problems), digests, self._environ_digest(contents), dict(lookups or {}))
         self.added[str(path)] = outcome
 
     def save(self) -> None:

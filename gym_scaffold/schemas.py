@@ -46,6 +46,7 @@ from urllib.parse import urldefrag, urljoin
 
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import (
+    INPUTS,
     RESERVED_TOP_LEVEL_KEYS,
     SERVER_TYPES,
     ConfigView,
@@ -143,7 +144,6 @@ def implementation_schema_path(server_type: str, implementation: str) -> str | N
 
 # Derived schemas (gym_scaffold/derive.py) of this process, by (root, server type, implementation).
 _derived: dict[tuple[str, str, str, str], tuple[str | None, tuple[Path, ...]]] = {}
-DERIVED_INPUTS = "gym_scaffold.schemas.derived_inputs"
 
 
 def _derived_schema_path(
@@ -188,7 +188,7 @@ def server_schema_path(
     if relative is not None or view.root is None:
         return relative
     relative, inputs = _derived_schema_path(view.root, server_type, implementation, entrypoint)
-    view.cache.setdefault(DERIVED_INPUTS, set()).update(inputs)
+    view.cache.setdefault(INPUTS, set()).update(inputs)
     return relative
 
 

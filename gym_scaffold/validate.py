@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from gym_scaffold import discover
 from gym_scaffold.cache import ResultCache
-from gym_scaffold.config.model import SERVER_TYPES, ConfigView, EnvFile
+from gym_scaffold.config.model import INPUTS, LOOKUPS, SERVER_TYPES, ConfigView, EnvFile
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
-
-DERIVED_INPUTS = "gym_scaffold.schemas.derived_inputs"  # view.cache key (see schemas.py)
 
 if TYPE_CHECKING:
     from gym_scaffold.config.loader import Document
@@ -109,6 +107,8 @@ class Validator:
         self._display: dict[Path, str] = {}
         self.result = Result()
         self.results_cache = ResultCache(self.root, options.environ) if options.use_cache else None
+        # Instance name -> server types over the whole checkout (checkout.py); built in run().
+        self.index: dict[str, frozenset[str]] | None = None
         from gym_scaffold import derive
 
         derive.CACHE_DIR = derive.cache_dir(options.environ) if options.use_cache else None
@@ -136,8 +136,10 @@ class Validator:
 
     def load_env(self) -> EnvFile | None:
         path = self.env_path()
-        if self.options.env_file is None and not path.is_file():
-            return None  # a fresh clone has no env.yaml: references to it are accepted
+        if self.options.env_file is None and not path.exists():
+            # A fresh clone has no env.yaml: references to it are accepted. A directory, a
+            # FIFO or an unreadable file there is reported: NeMo Gym would fail on it.
+            return None
         if path.is_dir():
             self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "env-file", "env.yaml is a directory"))
             return None
@@ -179,16 +181,17 @@ class Validator:
         store = self.results_cache
         shown = self.display(path)
         if store is not None:
-            hit = store.get(path)
+            hit = store.get(path, self.index)
             if hit is not None:
                 (self.result.files_checked if hit.status == "checked" else self.result.files_skipped).append(shown)
                 self._add_all(hit.problems)
                 return
         problems_before, skipped_before = len(self.result.problems), len(self.result.files_skipped)
+        self._lookups: dict = {}
         inputs = self._check_file(path, shown, env)
         if store is not None and inputs is not None:
             status = "skipped" if len(self.result.files_skipped) > skipped_before else "checked"
-            store.put(path, status, self.result.problems[problems_before:], inputs)
+            store.put(path, status, self.result.problems[problems_before:], inputs, self._lookups)
 
     def _check_file(self, path: Path, shown: str, env: EnvFile | None) -> list[Path] | None:
         """Check one file; returns every file its outcome depends on (None: do not cache)."""
@@ -213,13 +216,15 @@ class Validator:
             resolved=resolve(composed, self.options.environ),
             reported_files=frozenset({shown}),
             root=self.root,
+            checkout=self.index,
         )
         self._add_all(p for p in composed.problems if p.path == shown)
         self._add_all(p for p in view.resolved.problems if p.path == shown)
         self._run_rules(view)
         read = {id(document) for document in composed.documents}
         inputs = env_inputs + [p for p, document in self.loaded.items() if id(document) in read]
-        inputs += view.cache.get(DERIVED_INPUTS, ())  # app.py sources of derived schemas
+        inputs += view.cache.get(INPUTS, ())  # app.py sources, implementation directories
+        self._lookups = view.cache.get(LOOKUPS, {})  # names answered by the checkout index
         # Every place an include could be found, so a missing one that appears later counts.
         for document in composed.documents:
             entries = document.data.get("config_paths") if isinstance(document.data, dict) else None
@@ -323,6 +328,10 @@ class Validator:
                 self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "unreadable", reason))
         else:
             files = discover.default_targets(self.root)
+        from gym_scaffold import checkout
+
+        everything = discover.default_targets(self.root) if options.paths else files
+        self.index = checkout.build_index(p for p in everything if p.name != discover.ENV_FILE_NAME)
         env_resolved = self.env_path().resolve()
         env_named = not options.paths
         configs = []

@@ -250,6 +250,7 @@ def nemo_gym_repo(root: Path, *, config: str, ignore_env: bool, env_yaml: bool) 
     make_repo(root, {".gitignore": "__pycache__/\n" + ("env.yaml\n" if ignore_env else "")})
     write(root, CONFIG, config)
     write(root, "responses_api_models/openai_model/app.py", "")
+    write(root, "responses_api_models/openai_model/requirements.txt", "-e nemo-gym[dev] @ ../../\n")
     if env_yaml:
         write(root, "env.yaml", ENV_YAML)
     git(root, "add", ".gitignore", CONFIG, "responses_api_models/openai_model/app.py")
@@ -306,6 +307,7 @@ def installed_repo(root: Path, hook_repo: HookRepo, env: dict[str, str], *, igno
     installed = run([*PRE_COMMIT, "install"], root, env)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     write(root, "responses_api_models/openai_model/app.py", "")
+    write(root, "responses_api_models/openai_model/requirements.txt", "-e nemo-gym[dev] @ ../../\n")
     return root
 
 

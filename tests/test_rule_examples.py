@@ -8,6 +8,8 @@ These docs are what `gym-scaffold rules` shows, so a wrong example is a wrong ma
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gym_scaffold.config.view import view_from_text
@@ -16,13 +18,20 @@ from gym_scaffold.rules import Example, all_rules, examples, parse_examples
 CONFIG_RULES = [rule for rule in all_rules() if rule.checks_configs]
 
 
-def _fired(rule, example: Example) -> list:
+def _fired(rule, example: Example, root: Path) -> list:
+    """The rule's problems on the example, checked in a NeMo Gym root at `root` that holds
+    the example's other files (`# file: resources_servers/x/requirements.txt`)."""
     config = example.config
     if config is None:  # an env.yaml on its own
         view = view_from_text(example.env or "", "env.yaml")
     else:
         name, text = config
         view = view_from_text(text, name, env_text=example.env)
+    for other, text in example.files:
+        if (other, text) != config and other.rsplit("/", 1)[-1] != "env.yaml":
+            (root / other).parent.mkdir(parents=True, exist_ok=True)
+            (root / other).write_text(text)
+    view.root = root
     return [
         problem
         for problem in rule.module.check(view)
@@ -43,19 +52,19 @@ def test_every_config_rule_documents_both_kinds_of_example(rule):
 
 
 @pytest.mark.parametrize("rule", CONFIG_RULES, ids=lambda rule: rule.id)
-def test_failing_examples_fire(rule):
+def test_failing_examples_fire(rule, tmp_path):
     failing, _ = examples(rule)
     for number, example in enumerate(failing, 1):
-        assert _fired(rule, example), (
+        assert _fired(rule, example, tmp_path / f"failing{number}"), (
             f"{rule.id}: failing example {number} does not fire:\n{example}"
         )
 
 
 @pytest.mark.parametrize("rule", CONFIG_RULES, ids=lambda rule: rule.id)
-def test_passing_examples_stay_silent(rule):
+def test_passing_examples_stay_silent(rule, tmp_path):
     _, passing = examples(rule)
     for number, example in enumerate(passing, 1):
-        found = _fired(rule, example)
+        found = _fired(rule, example, tmp_path / f"passing{number}")
         assert not found, f"{rule.id}: passing example {number} fires: {found}"
 
 

@@ -24,7 +24,10 @@ policy_model:
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """A NeMo Gym tree: the openai_model implementation directory, and `files`."""
     (root / "responses_api_models" / "openai_model" / "configs").mkdir(parents=True, exist_ok=True)
+    (root / "responses_api_models" / "openai_model" / "app.py").write_text("")
+    (root / "responses_api_models" / "openai_model" / "requirements.txt").write_text("-e nemo-gym[dev] @ ../../\n")
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)

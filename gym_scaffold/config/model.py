@@ -34,6 +34,10 @@ RESERVED_TOP_LEVEL_KEYS = frozenset(
 
 MANDATORY = "???"  # OmegaConf's "supplied later" marker
 
+# view.cache keys a rule fills for the result cache (gym_scaffold/cache.py):
+INPUTS = "gym_scaffold.inputs"  # set of Paths the check read besides YAML (app.py, directories)
+LOOKUPS = "gym_scaffold.lookups"  # instance names looked up in the checkout index
+
 
 @dataclass(frozen=True, slots=True)
 class Origin:

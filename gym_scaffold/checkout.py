@@ -1,0 +1,104 @@
+"""Which server instances a checkout defines: instance name -> server types.
+
+A reference `{type: resources_servers, name: math_with_judge}` in a benchmark config may
+name an instance defined in a config the run adds (`+config_paths=[a,b]`), not one the
+file includes. Checking a whole checkout, such a reference is good when some config file
+of the checkout defines that instance with that type.
+
+The index is built once per run, before the work is split across processes, from the
+text of every config file: a top-level key whose first nested key is a server type (or
+`_inherit_from` / `_copy`, whose source gives the type). A text scan rather than a YAML
+parse: it costs a read per file (which the result cache does anyway) and never loads the
+YAML reader, so a run answered from the cache stays cheap. Block-style YAML is what NeMo
+Gym configs use; a flow-style instance (`name: {responses_api_models: ...}`) is read too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from gym_scaffold.config.model import SERVER_TYPES
+
+_TOP = re.compile(r"^(?P<name>[A-Za-z0-9_][\w.\-]*)\s*:\s*(?P<rest>.*)$")
+_CHILD = re.compile(r"^(?P<indent>[ \t]+)(?P<key>[A-Za-z_][\w\-]*)\s*:\s*(?P<value>[^#]*)")
+_FLOW_TYPE = re.compile(r"\{\s*(" + "|".join(SERVER_TYPES) + r")\s*:")
+_DIRECTIVES = ("_inherit_from", "_copy")
+
+
+def scan_text(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """(instance -> server types, instance -> the source of its _inherit_from / _copy)."""
+    types: dict[str, set[str]] = {}
+    sources: dict[str, str] = {}
+    current: str | None = None
+    child_indent: str | None = None
+    for line in text.splitlines():
+        if not line or line.lstrip().startswith("#"):
+            continue
+        if line[0] not in " \t":
+            current, child_indent = None, None
+            top = _TOP.match(line)
+            if top is None:
+                continue
+            rest = top.group("rest").split("#", 1)[0].strip()
+            if not rest:
+                current = top.group("name")
+            else:
+                flow = _FLOW_TYPE.match(rest)
+                if flow:
+                    types.setdefault(top.group("name"), set()).add(flow.group(1))
+            continue
+        if current is None:
+            continue
+        child = _CHILD.match(line)
+        if child is None:
+            continue
+        indent = child.group("indent")
+        if child_indent is None:
+            child_indent = indent
+        if indent != child_indent:
+            continue
+        key = child.group("key")
+        if key in SERVER_TYPES:
+            types.setdefault(current, set()).add(key)
+        elif key in _DIRECTIVES:
+            value = child.group("value").strip().strip("'\"")
+            if value:
+                sources[current] = value.split(".")[0]
+    return types, sources
+
+
+def build_index(paths: Iterable[Path]) -> dict[str, frozenset[str]]:
+    """Instance name -> the server types it is defined with, over `paths`."""
+    types: dict[str, set[str]] = {}
+    sources: dict[str, str] = {}
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found, inherited = scan_text(text)
+        for name, kinds in found.items():
+            types.setdefault(name, set()).update(kinds)
+        for name, source in inherited.items():
+            sources.setdefault(name, source)
+    # An instance built by a directive has its source's type (follow chains, no cycles).
+    for name in sources:
+        seen = {name}
+        source = sources[name]
+        while source in sources and source not in seen and source not in types:
+            seen.add(source)
+            source = sources[source]
+        if source in types:
+            types.setdefault(name, set()).update(types[source])
+    return {name: frozenset(kinds) for name, kinds in types.items()}
+
+
+def lookups_match(lookups: Mapping[str, frozenset[str] | None], index: Mapping[str, frozenset[str]] | None) -> bool:
+    """Whether names looked up in an earlier run still answer the same in `index`."""
+    if not lookups:
+        return True
+    if index is None:
+        return False
+    return all(index.get(name) == answer for name, answer in lookups.items())

@@ -1,0 +1,119 @@
+"""An implementation without its directory, its requirements file or its entrypoint.
+
+NeMo Gym starts a server from `<server_type>/<implementation>/`: the directory must exist,
+hold exactly one of requirements.txt / pyproject.toml (its virtual environment is built
+from it), and `entrypoint` names a file inside it. A wrong implementation name (the
+config's file name, a sibling's name) passes every other check and fails only when the
+server is started. Checked when the NeMo Gym root is known (a checkout, not text on its
+own); reported at the implementation name or at the entrypoint.
+
+Failing:
+
+    arxiv_tool:
+      resources_servers:
+        ns_tools_arxiv:
+          entrypoint: app.py
+          domain: agent
+
+Passing:
+
+    arxiv_tool:
+      resources_servers:
+        ns_tools:
+          entrypoint: app.py
+          domain: agent
+    # file: resources_servers/ns_tools/requirements.txt
+    -e nemo-gym[dev] @ ../../
+    # file: resources_servers/ns_tools/app.py
+    print("a server")
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from gym_scaffold.config.model import INPUTS, ConfigView
+from gym_scaffold.problem import Problem
+
+ID = "server-directory"
+SEVERITY = "error"
+SUMMARY = "<server_type>/<implementation>/ missing, without one requirements file, or without its entrypoint"
+
+REQUIREMENTS = ("requirements.txt", "pyproject.toml")
+
+
+def _listing(folder: Path) -> list[str]:
+    try:
+        return sorted(entry.name for entry in os.scandir(folder) if entry.is_dir())
+    except OSError:
+        return []
+
+
+def _home(view: ConfigView, path: tuple, server_type: str) -> str | None:
+    """The implementation directory the block is written in (`<type>/<impl>/configs/x.yaml`)."""
+    origin = view.origin(path, of_key=True)
+    if origin is None:
+        return None
+    parts = Path(origin.path).parts
+    for index in range(len(parts) - 2):
+        if parts[index] == server_type:
+            return parts[index + 1]
+    return None
+
+
+def check(view: ConfigView) -> Iterator[Problem]:
+    root = view.root
+    if root is None:
+        return
+    inputs = view.cache.setdefault(INPUTS, set())
+    for server in view.servers():
+        folder = root / server.server_type / server.implementation
+        inputs.update(folder / name for name in REQUIREMENTS)
+        entrypoint = server.body.get("entrypoint")
+        entry_path = server.path + ("entrypoint",)
+        checkable = isinstance(entrypoint, str) and entrypoint and not view.is_deferred(entry_path)
+        if checkable:
+            inputs.add(folder / entrypoint)
+        if not folder.is_dir():
+            home = _home(view, server.path, server.server_type)
+            close = difflib.get_close_matches(server.implementation, _listing(root / server.server_type), n=1, cutoff=0.6)
+            if home is not None and (root / server.server_type / home).is_dir():
+                hint = f"did you mean '{home}'? (this file is in {server.server_type}/{home}/)"
+            elif close:
+                hint = f"did you mean '{close[0]}'?"
+            else:
+                hint = f"the implementation name is a directory under {server.server_type}/"
+            yield view.problem(
+                server.path,
+                ID,
+                f"implementation '{server.implementation}' has no directory {server.server_type}/{server.implementation}/",
+                hint=hint,
+                of_key=True,
+            )
+            continue
+        present = [name for name in REQUIREMENTS if (folder / name).is_file()]
+        if len(present) != 1:
+            message = (
+                f"{server.server_type}/{server.implementation}/ has neither requirements.txt nor pyproject.toml"
+                if not present
+                else f"{server.server_type}/{server.implementation}/ has both requirements.txt and pyproject.toml"
+            )
+            yield view.problem(
+                server.path,
+                ID,
+                message,
+                hint="NeMo Gym builds the server's environment from exactly one of them",
+                of_key=True,
+            )
+        if checkable and not (folder / entrypoint).is_file():
+            files = [p.name for p in folder.glob("*.py")] if folder.is_dir() else []
+            close = difflib.get_close_matches(entrypoint, files, n=1, cutoff=0.6)
+            yield view.problem(
+                entry_path,
+                ID,
+                f"entrypoint '{entrypoint}' is not a file in {server.server_type}/{server.implementation}/",
+                hint=f"did you mean '{close[0]}'?" if close else "entrypoint is relative to the implementation directory",
+            )
