@@ -143,7 +143,19 @@ def implementation_schema_path(server_type: str, implementation: str) -> str | N
 
 
 # Derived schemas (gym_scaffold/derive.py) of this process, by (root, server type, implementation).
-_derived: dict[tuple[str, str, str, str], tuple[str | None, tuple[Path, ...]]] = {}
+# The entry holds while the files read keep their size and modification time.
+_derived: dict[tuple[str, str, str, str], tuple[str | None, tuple[Path, ...], tuple]] = {}
+
+
+def _stamp(paths: Any) -> tuple:
+    stamps = []
+    for path in paths:
+        try:
+            stat = path.stat()
+            stamps.append((stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
 
 
 def _derived_schema_path(
@@ -157,9 +169,9 @@ def _derived_schema_path(
     if not (isinstance(entrypoint, str) and entrypoint.endswith(".py") and _IMPL_NAME.match(entrypoint)):
         entrypoint = "app.py"
     key = (str(root), server_type, implementation, entrypoint)
-    found = _derived.get(key)
-    if found is not None:
-        return found
+    known = _derived.get(key)
+    if known is not None and _stamp(known[1]) == known[2]:
+        return known[0], known[1]
     from gym_scaffold import derive
 
     app = root / server_type / implementation / entrypoint
@@ -176,7 +188,7 @@ def _derived_schema_path(
             document["$id"] = BASE_URI + relative
             _documents()[BASE_URI + relative] = document
             found = (relative, tuple(derived.inputs) or (app,))
-    _derived[key] = found
+    _derived[key] = (*found, _stamp(found[1]))
     return found
 
 
