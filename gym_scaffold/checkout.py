@@ -69,14 +69,29 @@ def scan_text(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
     return types, sources
 
 
-def build_index(paths: Iterable[Path]) -> dict[str, frozenset[str]]:
+class CheckoutIndex(dict):
+    """Instance name -> server types, and the config files whose instances are unknown
+    (empty: a partial copy of a checkout), which may define any name."""
+
+    unknown_files: tuple[str, ...] = ()
+
+
+# A pseudo-name for the result cache: how many files of the checkout are unknown.
+UNKNOWN_FILES = "\0unknown-files"
+
+
+def build_index(paths: Iterable[Path]) -> CheckoutIndex:
     """Instance name -> the server types it is defined with, over `paths`."""
     types: dict[str, set[str]] = {}
     sources: dict[str, str] = {}
+    unknown: list[str] = []
     for path in paths:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
+            continue
+        if not text.strip():
+            unknown.append(str(path))
             continue
         found, inherited = scan_text(text)
         for name, kinds in found.items():
@@ -92,7 +107,9 @@ def build_index(paths: Iterable[Path]) -> dict[str, frozenset[str]]:
             source = sources[source]
         if source in types:
             types.setdefault(name, set()).update(types[source])
-    return {name: frozenset(kinds) for name, kinds in types.items()}
+    index = CheckoutIndex((name, frozenset(kinds)) for name, kinds in types.items())
+    index.unknown_files = tuple(unknown)
+    return index
 
 
 def lookups_match(lookups: Mapping[str, frozenset[str] | None], index: Mapping[str, frozenset[str]] | None) -> bool:
@@ -101,4 +118,7 @@ def lookups_match(lookups: Mapping[str, frozenset[str] | None], index: Mapping[s
         return True
     if index is None:
         return False
-    return all(index.get(name) == answer for name, answer in lookups.items())
+    unknown = len(getattr(index, "unknown_files", ()))
+    return all(
+        (unknown if name == UNKNOWN_FILES else index.get(name)) == answer for name, answer in lookups.items()
+    )

@@ -391,7 +391,9 @@ class _Converter:
         if kind in ("MinProperties", "MaxProperties", "Not") and self._is_shape_path(path, kind):
             return [self._shape(kind, path, error.instance)]
         if kind == "Not":
-            _, _, title = _walk(self.root, list(error.evaluation_path)[:-1])
+            node, _, title = _walk(self.root, list(error.evaluation_path)[:-1])
+            if isinstance(node, dict) and isinstance(node.get("title"), str):
+                title = node["title"]  # the `not` schema's own reason (dependentSchemas)
             return [SchemaError(path, INVALID_VALUE, kind, title or f"{label} is not allowed here")]
         if kind == "Type" and self._is_shape_path(path, kind):
             return [self._shape(kind, path, error.instance)]

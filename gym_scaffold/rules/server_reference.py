@@ -68,7 +68,8 @@ from typing import Any
 
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import LOOKUPS, SERVER_TYPES, ConfigView
-from gym_scaffold.problem import Problem
+from gym_scaffold.checkout import UNKNOWN_FILES
+from gym_scaffold.problem import Problem, Severity
 
 ID = "server-reference"
 SEVERITY = "error"
@@ -138,6 +139,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
             elif not view.run_mode and view.checkout is not None:
                 types = view.checkout.get(name)
                 lookups[name] = types
+                types = _MISSING if types is None else types
             else:
                 types = _MISSING
             if types is None or (types is not _MISSING and kind in types):
@@ -145,7 +147,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
             if types is _MISSING:
                 if not view.run_mode and _include_gap(view):
                     continue
-                yield from _missing(view, name_path, kind, name, local)
+                yield from _missing(view, name_path, kind, name, local, lookups)
             else:
                 shown = " and ".join(sorted(_KIND[t] for t in types))
                 yield view.problem(
@@ -163,7 +165,9 @@ class _Missing:
 _MISSING: Any = _Missing()
 
 
-def _missing(view: ConfigView, path: DataPath, kind: str, name: str, local: dict) -> Iterator[Problem]:
+def _missing(
+    view: ConfigView, path: DataPath, kind: str, name: str, local: dict, lookups: dict
+) -> Iterator[Problem]:
     candidates = {n for n, t in local.items() if t is None or kind in t}
     if view.checkout is not None and not view.run_mode:
         candidates |= {n for n, t in view.checkout.items() if kind in t}
@@ -172,4 +176,13 @@ def _missing(view: ConfigView, path: DataPath, kind: str, name: str, local: dict
         "in this file, its config_paths or the checkout" if view.checkout is not None else "in this file or its config_paths"
     )
     hint = f"did you mean '{close[0]}'?" if close else f"define an instance '{name}' of type {kind}, or fix the name"
-    yield view.problem(path, ID, f"{_KIND[kind]} '{name}' ({kind}) is not defined {where}", hint=hint)
+    message = f"{_KIND[kind]} '{name}' ({kind}) is not defined {where}"
+    unknown = getattr(view.checkout, "unknown_files", ()) if not view.run_mode else ()
+    if view.checkout is not None and not view.run_mode:
+        lookups[UNKNOWN_FILES] = len(unknown)
+    if unknown:
+        # Some config files of the checkout are empty (a partial copy): one may define it.
+        message += f", unless one of the {len(unknown)} empty config files of the checkout does"
+        yield view.problem(path, ID, message, severity=Severity.WARNING, hint=hint)
+        return
+    yield view.problem(path, ID, message, hint=hint)
