@@ -24,8 +24,8 @@ What the schemas do not say, this module decides:
   override an instance defined in an include), and everywhere in env.yaml (which only
   overrides). Checking one file on its own (not a `--config` run), a server block is an
   overlay that a run composes with other files when it has no `entrypoint` and either the
-  file has includes or the block lacks some key its implementation requires: nothing is
-  required of it. A block
+  file has includes, or the block lacks some key its implementation requires, or the
+  implementation requires no key of its own: nothing is required of it. A block
   that declares a server (it has an `entrypoint`) must have `domain` (resources servers);
   an implementation key it lacks is a warning there, since a run may still supply it
   (NeMo Gym's idiom for "supplied at run time" is `???`), and an error in a `--config`
@@ -638,7 +638,9 @@ def _required_severity(
     relative = server_schema_path(view, path[1], str(path[2]), body.get("entrypoint"))
     required = _required_keys(relative) if relative else frozenset()
     includes = bool(data.get("config_paths"))
-    if "entrypoint" not in body and (includes or not (relative and required <= body.keys())):
+    # An implementation that requires nothing of its own (as many derived from app.py
+    # do) cannot tell an overlay from a declaration: without entrypoint it is an overlay.
+    if "entrypoint" not in body and (includes or not (relative and required and required <= body.keys())):
         # An overlay, composed with other files in a run. In a file with includes the
         # server may be declared by a file those pull in further down (or a run adds).
         return None
