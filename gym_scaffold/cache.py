@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gym_scaffold.problem import Problem
+from gym_scaffold.safeio import read_or_none
 
 _FORMAT = 2
 _ENV_VAR = re.compile(rb"oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -70,11 +71,8 @@ class ResultCache:
             self.entries = {}
 
     def _read(self, path: str) -> bytes | None:
-        try:
-            with open(path, "rb") as handle:
-                return handle.read()
-        except OSError:
-            return None
+        # Never a blocking open (a FIFO among the inputs) nor an unbounded read (/dev/zero).
+        return read_or_none(path)
 
     def _environ_digest(self, contents: Iterable[bytes]) -> str:
         names = sorted({name.decode() for data in contents for name in _ENV_VAR.findall(data)})

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from gym_scaffold.config.model import SERVER_TYPES
+from gym_scaffold.safeio import read_or_none
 
 _TOP = re.compile(r"^(?P<name>[A-Za-z0-9_][\w.\-]*)\s*:\s*(?P<rest>.*)$")
 _CHILD = re.compile(r"^(?P<indent>[ \t]+)(?P<key>[A-Za-z_][\w\-]*)\s*:\s*(?P<value>[^#]*)")
@@ -86,10 +87,10 @@ def build_index(paths: Iterable[Path]) -> CheckoutIndex:
     sources: dict[str, str] = {}
     unknown: list[str] = []
     for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        raw = read_or_none(path)  # a FIFO or a huge file is not waited for; the loader reports it
+        if raw is None:
             continue
+        text = raw.decode("utf-8", errors="replace")
         if not text.strip():
             unknown.append(str(path))
             continue

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gym_scaffold.safeio import NotReadable, read_regular
+
 BASE_URI = "https://gym-scaffold.dev/schemas/"
 COMMON = BASE_URI + "server-common.schema.json"
 
@@ -161,8 +163,8 @@ class _Reader:
         if path in self.modules:
             return self.modules[path]
         try:
-            source = path.read_bytes()
-        except OSError:
+            source = read_regular(path)  # a FIFO named like a module must not hang the run
+        except (OSError, NotReadable):
             self.modules[path] = None
             return None
         self.read[path] = source
@@ -638,9 +640,11 @@ def derive(app_path: Path, root: Path | None = None, *, cache: Path | None = Non
     """
     app_path = Path(app_path)
     try:
-        source = app_path.read_bytes()
+        source = read_regular(app_path)
     except OSError as exc:
         raise DeriveError(f"{app_path}: cannot read: {exc.strerror}") from None
+    except NotReadable as exc:
+        raise DeriveError(f"{app_path}: {exc}") from None
     entry_file = None
     if cache is not None:
         key = _digest(source + b"\0" + str(app_path.resolve()).encode() + b"\0" + _code_digest().encode())
@@ -676,8 +680,8 @@ def derive(app_path: Path, root: Path | None = None, *, cache: Path | None = Non
 
 def _file_digest(path: Path) -> str:
     try:
-        return _digest(path.read_bytes())
-    except OSError:
+        return _digest(read_regular(path))
+    except (OSError, NotReadable):
         return ""
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from gym_scaffold.config.model import SERVER_TYPES
+from gym_scaffold.safeio import resolved
 
 # Where NeMo Gym keeps configs, relative to its root.
 CONFIG_DIRS = (*SERVER_TYPES, "benchmarks", "environments")
@@ -17,7 +18,7 @@ _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".
 
 def find_root(start: Path) -> Path:
     """The NeMo Gym root for `start`: the nearest directory holding a config dir or `.git`."""
-    start = start.resolve()
+    start = resolved(start)
     here = start if start.is_dir() else start.parent
     for candidate in (here, *here.parents):
         if (candidate / ".git").exists() or any((candidate / name).is_dir() for name in CONFIG_DIRS):

@@ -332,12 +332,12 @@ class Validator:
 
         everything = discover.default_targets(self.root) if options.paths else files
         self.index = checkout.build_index(p for p in everything if p.name != discover.ENV_FILE_NAME)
-        env_resolved = self.env_path().resolve()
+        env_resolved = discover.resolved(self.env_path())
         env_named = not options.paths
         configs = []
         for path in files:
             if path.name == discover.ENV_FILE_NAME or (
-                self.options.env_file is not None and path.resolve() == env_resolved
+                self.options.env_file is not None and discover.resolved(path) == env_resolved
             ):
                 env_named = True  # env.yaml is checked once, below
             else:

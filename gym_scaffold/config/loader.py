@@ -9,9 +9,7 @@ nodes into values ourselves with NeMo Gym's rules. No tag ever constructs an obj
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,9 @@ from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, NodeEve
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
+from gym_scaffold import safeio
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.safeio import NotReadable, read_regular
 
 # A path into loaded data: mapping keys and sequence indexes, from the top.
 DataPath = tuple[Any, ...]
@@ -32,7 +32,7 @@ MAX_DEPTH = 200  # NeMo Gym configs nest < 10 levels; deeper is hostile or broke
 MAX_NODES = 100_000  # bounds alias expansion ("billion laughs") and huge documents
 # The largest config of NeMo Gym is under 30 KB. Like Biome's files.maxSize (1 MiB), a
 # bigger file is refused unread: parsing megabytes of YAML costs seconds and hundreds of MB.
-MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = safeio.MAX_FILE_BYTES
 # Above these, the file is first streamed through the parser (no tree) to stop early at
 # MAX_DEPTH or MAX_NODES: libyaml's scanner is quadratic in the nesting depth.
 _PRESCAN_BYTES = 64 * 1024
@@ -213,7 +213,11 @@ class _Builder:
     def _scalar(self, node: ScalarNode) -> Any:
         tag, text = _tag(node), node.value
         if tag == _PLAIN:
-            return resolve_plain(text)
+            value = resolve_plain(text)
+            if isinstance(value, str) and _INT.match(text):
+                # More digits than Python converts (4300): PyYAML, hence NeMo Gym, fails on it.
+                self._report(node, "yaml-syntax", f"integer with {len(text)} digits: too long to be read")
+            return value
         if tag in (_YAML + "str", "!"):
             return text
         if tag in (_YAML + "null", _YAML + "bool", _YAML + "int", _YAML + "float"):
@@ -430,56 +434,17 @@ def load_text(text: str, display_path: str) -> Document:
     return doc
 
 
-class _NotReadable(Exception):
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
-
-
-def _read_regular(path: Path) -> bytes:
-    """The bytes of a regular file of at most MAX_FILE_BYTES.
-
-    Opened without blocking, so a FIFO or a device (an include of /dev/zero, a FIFO named
-    env.yaml) is refused instead of hanging the run or filling memory.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise _NotReadable("cannot read: it is a directory")
-        if not stat.S_ISREG(mode):
-            raise _NotReadable("cannot read: not a regular file (a FIFO, socket or device)")
-        too_large = _NotReadable(
-            f"file larger than {MAX_FILE_BYTES // 1024 // 1024} MB: too large to be a NeMo Gym config",
-            "NeMo Gym configs are a few KB; keep data files out of the config directories",
-        )
-        if os.fstat(fd).st_size > MAX_FILE_BYTES:
-            raise too_large
-        chunks, size = [], 0
-        while True:
-            chunk = os.read(fd, 1024 * 1024)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_FILE_BYTES:  # /proc files and the like report size 0
-                raise too_large
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def load_file(path: Path, display_path: str | None = None) -> Document:
     """Load one YAML file; every failure becomes a Problem in the Document, never an exception."""
     display = display_path if display_path is not None else str(path)
     doc = Document(display)
     try:
-        raw = _read_regular(path)
+        raw = read_regular(path, MAX_FILE_BYTES)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         doc.problems.append(Problem(display, 0, 0, Severity.ERROR, "unreadable", f"cannot read: {reason}"))
         return doc
-    except _NotReadable as exc:
+    except NotReadable as exc:
         doc.problems.append(Problem(display, 0, 0, Severity.ERROR, "unreadable", str(exc), exc.hint))
         return doc
     text = _decode(raw, doc)
