@@ -36,7 +36,9 @@ every `Passing:` example and expects silence):
   than the heading. A rule may give several of each.
 - An example is YAML text checked as `config.yaml`. A line `# file: NAME` starts a file of
   that name: an `env.yaml` file becomes the env.yaml beside the config, and an example
-  that is only an env.yaml is checked as env.yaml on its own.
+  that is only an env.yaml is checked as env.yaml on its own. Any other file (e.g.
+  `# file: resources_servers/ns_tools/requirements.txt`) is written into the NeMo Gym
+  root the example is checked in (`view.root`), for rules that look at directories.
 - `examples(rule)` returns them as (failing, passing) lists of `Example`.
 
 Adding a rule is adding a module here (and its tests): it is found by name.
