@@ -107,6 +107,7 @@ class Audit:
             capture_output=True,
             text=True,
             timeout=120,
+            check=False,
         )
         assert "Traceback" not in done.stderr, done.stderr
         assert not leaks(done.stdout, self.keys), (args, leaks(done.stdout, self.keys), done.stdout[-3000:])
