@@ -5,7 +5,10 @@ Imports stay light: copier is imported by `scaffold.new_openai_model` only when 
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,39 @@ def _ask(question: scaffold.Question, default: Any) -> Any:
     return click.prompt(
         question.prompt, default=shown, value_proc=convert, show_default=bool(shown)
     )
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C, so the half-made server is rolled back."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception while `new` changes the destination.
+
+    Their default action ends the process at once, leaving a half-written server, a staging
+    directory and an edited .gitignore behind; an exception runs the rollback instead.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    previous = {}
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            try:
+                previous[number] = signal.signal(number, stop)
+            except ValueError:  # not the main thread (embedded use): leave signals alone
+                pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @command.command(name="openai-model")
@@ -102,13 +138,19 @@ def openai_model(
         answers = answers.model_copy(update=asked)
 
     try:
-        outcome = scaffold.new_openai_model(dest, answers, api_key_env=api_key_env)
+        with _interruptible():
+            outcome = scaffold.new_openai_model(dest, answers, api_key_env=api_key_env)
     except scaffold.ScaffoldError as exc:
         click.echo(f"gym-scaffold new: {exc}", err=True)
         return exc.exit_code
     except OSError as exc:
         click.echo(f"gym-scaffold new: {exc}; nothing was changed", err=True)
         return scaffold.EXIT_PROBLEMS
+    except (KeyboardInterrupt, _Terminated) as exc:
+        number = exc.signum if isinstance(exc, _Terminated) else signal.SIGINT
+        name = signal.Signals(number).name
+        click.echo(f"gym-scaffold new: interrupted by {name}; nothing was changed", err=True)
+        return 128 + number
 
     for line in outcome.done:
         click.echo(line[0].upper() + line[1:])
