@@ -77,6 +77,10 @@ def _make_client(openai: Any, target: Any, timeout: float) -> Any:
     key = target.api_key.reveal() if target.api_key is not None else ""
     base = target.base_url.rstrip("/")
     headers = dict(target.default_headers) or None
+    # The SDK's HTTP client follows redirects, to any host, and strips only Authorization on
+    # the way: Azure's `api-key` header would reach whatever host the server names. The key
+    # goes to the configured endpoint only; a redirect is diagnosed (classify_http, 3xx).
+    http_client = openai.DefaultHttpxClient(follow_redirects=False)
     if target.where.provider == "azure" and "/openai/v1" not in base:
         return openai.AzureOpenAI(
             azure_endpoint=base,
@@ -85,8 +89,11 @@ def _make_client(openai: Any, target: Any, timeout: float) -> Any:
             max_retries=0,
             timeout=timeout,
             default_headers=headers,
+            http_client=http_client,
         )
-    return openai.OpenAI(base_url=base, api_key=key, max_retries=0, timeout=timeout, default_headers=headers)
+    return openai.OpenAI(
+        base_url=base, api_key=key, max_retries=0, timeout=timeout, default_headers=headers, http_client=http_client
+    )
 
 
 def _json(text: str) -> Any:
