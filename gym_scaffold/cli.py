@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into a line
         if debug:
             raise
+        from gym_scaffold.secrets import scrub
+
         name = type(exc).__name__
-        click.echo(f"gym-scaffold: internal error: {name}: {exc} (run with --debug for details)", err=True)
+        detail = scrub(str(exc), ())  # an exception may quote a value: never a key-shaped one
+        click.echo(f"gym-scaffold: internal error: {name}: {detail} (run with --debug for details)", err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -241,3 +241,21 @@ def test_the_audit_sees_pieces_not_only_whole_keys() -> None:
     key = make_key()
     assert leaks(f"echo: {key[12:20]}", {"k": key}) and leaks(key, {"k": key})
     assert not leaks(f"redacted: ...{key[-4:]} sk-proj-", {"k": key})
+
+
+def test_internal_error_line_redacts_key_shaped_text(tmp_path: Path) -> None:
+    """The last-resort line for a crash quotes the exception, which may quote a value."""
+    key = make_key()
+    script = (
+        "import sys\n"
+        "import gym_scaffold.cli as cli\n"
+        f"def boom(*a, **k): raise ValueError('bad value {key}')\n"
+        "cli.cli.main = boom\n"
+        "cli.main(['rules'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path
+    )
+    assert done.returncode == 2 and "internal error: ValueError" in done.stderr, done.stderr
+    assert not leaks(done.stderr, {"k": key}), done.stderr
+    assert "..." + key[-4:] in done.stderr
