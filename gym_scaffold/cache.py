@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gym_scaffold.problem import Problem
-from gym_scaffold.safeio import read_or_none
+from gym_scaffold.safeio import ReadOnce
 
 _FORMAT = 2
 _ENV_VAR = re.compile(rb"oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -55,7 +55,9 @@ def code_fingerprint() -> str:
 
 
 class ResultCache:
-    def __init__(self, root: Path, environ: Mapping[str, str]) -> None:
+    def __init__(self, root: Path, environ: Mapping[str, str], read: ReadOnce | None = None) -> None:
+        self.read = read if read is not None else ReadOnce()
+        self._seen: dict[str, tuple[str, frozenset[str]]] = {}  # path -> (digest, env vars read)
         base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gym-scaffold"
         self.file = base / f"validate-{_digest(str(root.resolve()).encode())}.pickle"
         self.environ = environ
@@ -70,13 +72,19 @@ class ResultCache:
         except Exception:  # noqa: BLE001 - a missing or damaged cache is an empty one
             self.entries = {}
 
-    def _read(self, path: str) -> bytes | None:
-        # Never a blocking open (a FIFO among the inputs) nor an unbounded read (/dev/zero).
-        return read_or_none(path)
+    def _input(self, path: str) -> tuple[str, frozenset[str]]:
+        """(digest of the file, "" when absent; the variables its oc.env references read)."""
+        seen = self._seen.get(path)
+        if seen is None:
+            # Never a blocking open (a FIFO among the inputs) nor an unbounded read
+            # (/dev/zero); each input once per run, however many files share it.
+            data = self.read(path)
+            names = frozenset(name.decode() for name in _ENV_VAR.findall(data)) if data else frozenset()
+            seen = self._seen[path] = ("" if data is None else _digest(data), names)
+        return seen
 
-    def _environ_digest(self, contents: Iterable[bytes]) -> str:
-        names = sorted({name.decode() for data in contents for name in _ENV_VAR.findall(data)})
-        return _digest(repr([(name, self.environ.get(name)) for name in names]).encode())
+    def _environ_digest(self, names: Iterable[str]) -> str:
+        return _digest(repr([(name, self.environ.get(name)) for name in sorted(set(names))]).encode())
 
     def get(self, path: Path, index: Mapping | None = None) -> Outcome | None:
         entry = self.entries.get(str(path))
@@ -87,13 +95,13 @@ class ResultCache:
 
             if not lookups_match(entry.lookups, index):
                 return None
-        contents = []
+        names: set[str] = set()
         for input_path, digest in entry.inputs.items():
-            data = self._read(input_path)
-            if (digest == "" and data is not None) or (digest and (data is None or _digest(data) != digest)):
+            current, read_names = self._input(input_path)
+            if current != digest:
                 return None
-            contents.append(data or b"")
-        if self._environ_digest(contents) != entry.environ:
+            names |= read_names
+        if self._environ_digest(names) != entry.environ:
             return None
         return entry
 
@@ -105,12 +113,11 @@ class ResultCache:
         inputs: Iterable[Path],
         lookups: Mapping | None = None,
     ) -> None:
-        digests, contents = {}, []
+        digests, names = {}, set()
         for input_path in {str(path), *map(str, inputs)}:
-            data = self._read(input_path)
-            digests[input_path] = "" if data is None else _digest(data)
-            contents.append(data or b"")
-        outcome = Outcome(status, list(problems), digests, self._environ_digest(contents), dict(lookups or {}))
+            digests[input_path], read_names = self._input(input_path)
+            names |= read_names
+        outcome = Outcome(status, list(problems), digests, self._environ_digest(names), dict(lookups or {}))
         self.added[str(path)] = outcome
 
     def save(self) -> None:

@@ -16,7 +16,7 @@ Gym configs use; a flow-style instance (`name: {responses_api_models: ...}`) is 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from gym_scaffold.config.model import SERVER_TYPES
@@ -81,13 +81,13 @@ class CheckoutIndex(dict):
 UNKNOWN_FILES = "\0unknown-files"
 
 
-def build_index(paths: Iterable[Path]) -> CheckoutIndex:
+def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = read_or_none) -> CheckoutIndex:
     """Instance name -> the server types it is defined with, over `paths`."""
     types: dict[str, set[str]] = {}
     sources: dict[str, str] = {}
     unknown: list[str] = []
     for path in paths:
-        raw = read_or_none(path)  # a FIFO or a huge file is not waited for; the loader reports it
+        raw = read(path)  # a FIFO or a huge file is not waited for; the loader reports it
         if raw is None:
             continue
         text = raw.decode("utf-8", errors="replace")
@@ -100,9 +100,9 @@ def build_index(paths: Iterable[Path]) -> CheckoutIndex:
         for name, source in inherited.items():
             sources.setdefault(name, source)
     # An instance built by a directive has its source's type (follow chains, no cycles).
-    for name in sources:
+    for name, first_source in sources.items():
         seen = {name}
-        source = sources[name]
+        source = first_source
         while source in sources and source not in seen and source not in types:
             seen.add(source)
             source = sources[source]

@@ -63,6 +63,20 @@ def read_or_none(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> b
         return None
 
 
+class ReadOnce:
+    """`read_or_none` that reads each path at most once: during one run the result cache,
+    the checkout index and the loader all look at the same files."""
+
+    def __init__(self) -> None:
+        self._contents: dict[str, bytes | None] = {}
+
+    def __call__(self, path: str | os.PathLike[str]) -> bytes | None:
+        key = os.fspath(path)
+        if key not in self._contents:
+            self._contents[key] = read_or_none(key)
+        return self._contents[key]
+
+
 def resolved(path: Path) -> Path:
     """`path.resolve()`, or the absolute path when a symlink loop makes resolving fail."""
     try:

@@ -20,6 +20,7 @@ from gym_scaffold.cache import ResultCache
 from gym_scaffold.config.model import INPUTS, LOOKUPS, SERVER_TYPES, ConfigView, EnvFile
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
+from gym_scaffold.safeio import ReadOnce
 
 if TYPE_CHECKING:
     from gym_scaffold.config.loader import Document
@@ -106,7 +107,8 @@ class Validator:
         self.loaded: dict[Path, Document] = {}  # every YAML file read in this run
         self._display: dict[Path, str] = {}
         self.result = Result()
-        self.results_cache = ResultCache(self.root, options.environ) if options.use_cache else None
+        self.read = ReadOnce()  # every stage shares one read of each file
+        self.results_cache = ResultCache(self.root, options.environ, self.read) if options.use_cache else None
         # Instance name -> server types over the whole checkout (checkout.py); built in run().
         self.index: dict[str, frozenset[str]] | None = None
         from gym_scaffold import derive
@@ -331,7 +333,7 @@ class Validator:
         from gym_scaffold import checkout
 
         everything = discover.default_targets(self.root) if options.paths else files
-        self.index = checkout.build_index(p for p in everything if p.name != discover.ENV_FILE_NAME)
+        self.index = checkout.build_index((p for p in everything if p.name != discover.ENV_FILE_NAME), self.read)
         env_resolved = discover.resolved(self.env_path())
         env_named = not options.paths
         configs = []
