@@ -16,7 +16,7 @@ Gym configs use; a flow-style instance (`name: {responses_api_models: ...}`) is 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from gym_scaffold.config.model import SERVER_TYPES
@@ -75,6 +75,34 @@ class CheckoutIndex(dict):
     (empty: a partial copy of a checkout), which may define any name."""
 
     unknown_files: tuple[str, ...] = ()
+
+
+class LazyIndex(Mapping):
+    """A CheckoutIndex built on first use. Checking one file (a commit) usually resolves
+    every reference within the file and its includes, and never pays for scanning the
+    whole checkout."""
+
+    def __init__(self, build: Callable[[], CheckoutIndex]) -> None:
+        self._build = build
+        self._index: CheckoutIndex | None = None
+
+    def built(self) -> CheckoutIndex:
+        if self._index is None:
+            self._index = self._build()
+        return self._index
+
+    def __getitem__(self, name: str) -> frozenset[str]:
+        return self.built()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.built())
+
+    def __len__(self) -> int:
+        return len(self.built())
+
+    @property
+    def unknown_files(self) -> tuple[str, ...]:
+        return self.built().unknown_files
 
 
 # A pseudo-name for the result cache: how many files of the checkout are unknown.

@@ -110,7 +110,7 @@ class Validator:
         self.read = ReadOnce()  # every stage shares one read of each file
         self.results_cache = ResultCache(self.root, options.environ, self.read) if options.use_cache else None
         # Instance name -> server types over the whole checkout (checkout.py); built in run().
-        self.index: dict[str, frozenset[str]] | None = None
+        self.index: Mapping[str, frozenset[str]] | None = None
         from gym_scaffold import derive
 
         derive.CACHE_DIR = derive.cache_dir(options.environ) if options.use_cache else None
@@ -262,6 +262,8 @@ class Validator:
             for path in files:
                 self.check_file(path, env)
             return
+        if self.index is not None:
+            self.index.built()  # once, before forking, rather than once in every worker
         children = []
         for chunk in (files[i::workers] for i in range(1, workers)):
             read_end, write_end = os.pipe()
@@ -332,8 +334,11 @@ class Validator:
             files = discover.default_targets(self.root)
         from gym_scaffold import checkout
 
-        everything = discover.default_targets(self.root) if options.paths else files
-        self.index = checkout.build_index((p for p in everything if p.name != discover.ENV_FILE_NAME), self.read)
+        def build_index() -> checkout.CheckoutIndex:
+            everything = discover.default_targets(self.root) if options.paths else files
+            return checkout.build_index((p for p in everything if p.name != discover.ENV_FILE_NAME), self.read)
+
+        self.index = checkout.LazyIndex(build_index)
         env_resolved = discover.resolved(self.env_path())
         env_named = not options.paths
         configs = []
