@@ -38,3 +38,27 @@ class Problem:
     @property
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.rule, self.message)
+
+
+QUOTE_LIMIT = 60
+
+
+def shorten(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A value the user wrote, as a message or hint quotes it: at most `limit` characters.
+
+    Keys and values come from the user's files and may be any length (a 100,000-character
+    URL, a 0x integer of 20,000 hex digits); longer text is cut and ends in "...". An
+    integer with more digits than Python writes in decimal (4,300) is shown in hex.
+    """
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        try:
+            text = str(value)
+        except ValueError:
+            text = hex(value)
+    else:
+        text = str(value)
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 0)] + "..."

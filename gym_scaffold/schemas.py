@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -52,7 +53,7 @@ from gym_scaffold.config.model import (
     ConfigView,
     iter_servers,
 )
-from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.problem import Problem, Severity, shorten
 
 BASE_URI = "https://gym-scaffold.dev/schemas/"
 CONFIG_FILE = "config-file.schema.json"
@@ -176,7 +177,8 @@ def _derived_schema_path(
 
     app = root / server_type / implementation / entrypoint
     found = (None, (app,))
-    if _IMPL_NAME.match(implementation) and app.is_file():
+    # os.path.isfile: Path.is_file raises on a name longer than the system takes (ENAMETOOLONG).
+    if _IMPL_NAME.match(implementation) and os.path.isfile(app):
         try:
             derived = derive.derive(app, root, cache=derive.CACHE_DIR)
         except derive.DeriveError:
@@ -362,20 +364,34 @@ def _kind(error: Any) -> str:
 
 
 def _label(path: DataPath) -> str:
-    """The name a message uses for the value at `path`: its key, `datasets[0]` for items."""
+    """The name a message uses for the value at `path`: its key, `datasets[0]` for items.
+
+    A key is the user's text, of any length: shown shortened."""
     if not path:
         return "the file"
     last = path[-1]
     if isinstance(last, int):
         return f"{_label(path[:-1])}[{last}]"
-    return str(last)
+    return shorten(str(last))
+
+
+def _key_text(path: DataPath) -> str:
+    """The whole of the key naming the value at `path`, for telling whether it holds a secret."""
+    keys = [str(part) for part in path if not isinstance(part, int)]
+    return keys[-1] if keys else ""
+
+
+def _quoted(key: Any) -> str:
+    """A key as `repr` shows it, shortened."""
+    return repr(shorten(key)) if isinstance(key, str) else shorten(repr(key))
 
 
 _SECRETISH = re.compile(r"key|token|secret|password|passwd|credential", re.IGNORECASE)
 
 
 def _shown(value: Any, label: str = "") -> str:
-    """A short, safe rendering of a value for a message."""
+    """A short, safe rendering of a value for a message; `label` is the key holding it
+    (unshortened: a secret-sounding key hides the value)."""
     if value is None:
         return "null"
     if value is True:
@@ -391,9 +407,8 @@ def _shown(value: Any, label: str = "") -> str:
 
         if _SECRETISH.search(label) or looks_like_secret(value):
             return f'"{redact(value)}"'
-        text = value if len(value) <= 40 else value[:37] + "..."
-        return json.dumps(text, ensure_ascii=False)
-    return repr(value)
+        return json.dumps(shorten(value, 40), ensure_ascii=False)
+    return shorten(value if isinstance(value, int) else repr(value))
 
 
 def _listing(options: list) -> str:
@@ -417,6 +432,12 @@ class _Converter:
         self.prefix = prefix
         self.data = data  # the instance validated (for looking values up)
 
+    def _instance(self, error: Any) -> Any:
+        """The value an error is about, as loaded. jsonschema_rs hands back an integer
+        beyond a float's range (`0x` and 20,000 hex digits) as null: look it up instead."""
+        found, value = _get(self.data, tuple(error.instance_path))
+        return value if found else error.instance
+
     def convert(self, error: Any) -> list[SchemaError]:
         path = self.prefix + tuple(error.instance_path)
         kind = _kind(error)
@@ -436,14 +457,14 @@ class _Converter:
             ]
         label = _label(path)
         if kind in ("MinProperties", "MaxProperties", "Not") and self._is_shape_path(path, kind):
-            return [self._shape(kind, path, error.instance)]
+            return [self._shape(kind, path, self._instance(error))]
         if kind == "Not":
             node, _, title = _walk(self.root, list(error.evaluation_path)[:-1])
             if isinstance(node, dict) and isinstance(node.get("title"), str):
                 title = node["title"]  # the `not` schema's own reason (dependentSchemas)
             return [SchemaError(path, INVALID_VALUE, kind, title or f"{label} is not allowed here")]
         if kind == "Type" and self._is_shape_path(path, kind):
-            return [self._shape(kind, path, error.instance)]
+            return [self._shape(kind, path, self._instance(error))]
         if kind == "AnyOf":
             branch = _pick_branch(error)
             if branch:  # e.g. `domain: maths` against [enum, null]: report the enum
@@ -454,7 +475,8 @@ class _Converter:
             if options is None:
                 options = [detail.kind.as_dict().get("expected_value")]
             options = list(options) if isinstance(options, (list, tuple)) else [options]
-            shown = _shown(detail.instance, label)
+            instance = self._instance(detail)
+            shown = _shown(instance, _key_text(path))
             listing = _listing(options)
             if len(listing) <= 110:
                 message = f"{label} must be one of: {listing}; got {shown}"
@@ -466,21 +488,35 @@ class _Converter:
                     INVALID_VALUE,
                     "Enum",
                     message,
-                    name=detail.instance if isinstance(detail.instance, str) else None,
+                    name=instance if isinstance(instance, str) else None,
                     allowed=tuple(str(o) for o in options if o is not None),
                 )
             ]
         _, _, title = _walk(self.root, list(error.evaluation_path)[:-1])
         if title is None:
-            return [SchemaError(path, INVALID_VALUE, kind, f"{label}: {detail.message}")]
+            return [SchemaError(path, INVALID_VALUE, kind, f"{label}: {self._detail(detail, path)}")]
         return [
             SchemaError(
                 path,
                 INVALID_VALUE,
                 kind,
-                f"{label} must be {title}, got {_shown(error.instance, label)}",
+                f"{label} must be {title}, got {_shown(self._instance(error), _key_text(path))}",
             )
         ]
+
+    def _detail(self, error: Any, path: DataPath) -> str:
+        """jsonschema_rs's own message, which starts with the whole value (JSON), or with
+        null for an integer beyond a float's range: that value shown as `_shown` shows it."""
+        message = error.message
+        instance = error.instance
+        if instance is None or isinstance(instance, (str, int, float)):
+            try:
+                written = json.dumps(instance, ensure_ascii=False)
+            except ValueError:  # an integer of more digits than Python writes in decimal
+                written = None
+            if written is not None and message.startswith(written):
+                message = _shown(self._instance(error), _key_text(path)) + message[len(written):]
+        return shorten(message, 200)
 
     def _is_shape_path(self, path: DataPath, kind: str) -> bool:
         """An instance (for two server types), a server type block or an implementation body."""
@@ -497,7 +533,7 @@ class _Converter:
                 path,
                 SERVER_SHAPE,
                 "two-server-types",
-                f"instance {path[0]!r} has {len(present)} server types ({', '.join(present)}); it needs exactly one",
+                f"instance {_quoted(path[0])} has {len(present)} server types ({', '.join(present)}); it needs exactly one",
                 of_key=True,
                 allowed=SERVER_TYPES,
             )
@@ -512,18 +548,18 @@ class _Converter:
                 )
             impls = [str(k) for k in instance if k not in DIRECTIVES]
             if not impls:
-                message = f"{path[1]} of instance {path[0]!r} names no implementation"
+                message = f"{path[1]} of instance {_quoted(path[0])} names no implementation"
             else:
                 message = (
-                    f"{path[1]} of instance {path[0]!r} has {len(impls)} implementations "
-                    f"({', '.join(impls)}); it needs exactly one"
+                    f"{path[1]} of instance {_quoted(path[0])} has {len(impls)} implementations "
+                    f"({shorten(', '.join(shorten(impl) for impl in impls), 200)}); it needs exactly one"
                 )
             return SchemaError(path, SERVER_SHAPE, "implementations", message, of_key=True)
         return SchemaError(
             path,
             SERVER_SHAPE,
             kind,
-            f"the fields of implementation {path[2]!r} must be a mapping, got {_shown(instance)}",
+            f"the fields of implementation {_quoted(path[2])} must be a mapping, got {_shown(instance)}",
             of_key=True,
         )
 
@@ -549,7 +585,7 @@ class _Converter:
                 + sorted(k for k in known if k.startswith("_"))
             )
             where = (
-                f"implementation {path[-1]!r}"
+                f"implementation {_quoted(path[-1])}"
                 if len(path) == 3 and path[1] in SERVER_TYPES
                 else _label(path)
             )
@@ -558,7 +594,7 @@ class _Converter:
                     key_path,
                     UNKNOWN_KEY,
                     _kind(error),
-                    f"unknown key {key!r} in {where}",
+                    f"unknown key {_quoted(key)} in {where}",
                     of_key=True,
                     name=str(key),
                     allowed=allowed,
@@ -579,7 +615,7 @@ def _near_miss(path: DataPath, key: str) -> SchemaError:
         path,
         SERVER_SHAPE,
         "near-miss",
-        f"unknown server type {key!r}",
+        f"unknown server type {_quoted(key)}",
         of_key=True,
         name=key,
         allowed=SERVER_TYPES,
@@ -605,7 +641,7 @@ def _shape_checks(data: dict) -> list[SchemaError]:
                         (instance,),
                         SERVER_SHAPE,
                         "no-server-type",
-                        f"instance {instance!r} has no server type above implementation {bodies[0]!r}",
+                        f"instance {_quoted(instance)} has no server type above implementation {_quoted(bodies[0])}",
                         of_key=True,
                         allowed=SERVER_TYPES,
                     )

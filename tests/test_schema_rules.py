@@ -276,3 +276,52 @@ def test_a_block_without_entrypoint_in_a_file_with_includes_is_an_overlay(tmp_pa
     )
     assert problems(text, roots=[tmp_path]) == []
     assert [p.rule for p in problems(text, roots=[tmp_path], run_mode=True)] == ["missing-key"]
+
+
+MODEL_HEAD = (
+    "policy_model:\n  responses_api_models:\n    openai_model:\n      entrypoint: app.py\n"
+    "      openai_base_url: https://api.openai.com/v1\n      openai_api_key: ${policy_api_key}\n"
+    "      openai_model: gpt-4o-mini\n"
+)
+
+
+def test_shorten_cuts_long_text_and_writes_huge_integers_in_hex():
+    from gym_scaffold.problem import QUOTE_LIMIT, shorten
+
+    assert shorten("https://api.openai.com/v1") == "https://api.openai.com/v1"
+    cut = shorten("x" * 100_000)
+    assert len(cut) == QUOTE_LIMIT and cut.endswith("...")
+    assert shorten(8080) == "8080"
+    huge = int("f" * 20_000, 16)  # str() refuses it: more than 4,300 decimal digits
+    assert shorten(huge) == "0x" + "f" * (QUOTE_LIMIT - 5) + "..."
+    assert shorten(-huge).startswith("-0xfff")
+    assert shorten(10**1000).startswith("1000") and len(shorten(10**1000)) == QUOTE_LIMIT
+
+
+@pytest.mark.parametrize("field", ["max_concurrent_requests", "port"])
+def test_a_huge_hex_integer_is_shown_as_itself_not_as_null(field):
+    # jsonschema_rs hands an integer beyond a float's range back as null; the message
+    # shows the value as loaded (in hex, shortened).
+    (found,) = problems(MODEL_HEAD + f"      {field}: 0x{'f' * 20_000}\n")
+    assert found.rule == "invalid-value"
+    assert "got null" not in found.message
+    assert found.message.endswith(", got 0x" + "f" * 55 + "...")
+    assert len(found.message) < 200
+
+
+def test_long_values_and_keys_are_shortened_in_schema_messages():
+    (wrong_type,) = problems(MODEL_HEAD + f"      port: {'q' * 100_000}\n")
+    assert wrong_type.rule == "invalid-value"
+    assert wrong_type.message.endswith('got "' + "q" * 37 + '..."')
+    long_key = "k" * 1000  # YAML's longest plain key is 1,024 characters
+    (unknown,) = problems(MODEL_HEAD + f"      {long_key}: 1\n")
+    assert unknown.rule == "unknown-key"
+    assert unknown.message == f"unknown key '{'k' * 57}...' in implementation 'openai_model'"
+    instance, implementation = "i" * 1000, "m" * 1000
+    text = MODEL_HEAD.replace("policy_model:", f"{instance}:").replace("openai_model:\n", f"{implementation}:\n")
+    text += "  resources_servers:\n    x: {}\n"
+    found = problems(text + f"{instance}x:\n  responses_api_model:\n    {implementation}: {{entrypoint: app.py}}\n")
+    assert {p.rule for p in found} >= {"server-shape"}
+    for problem in found:
+        assert len(problem.message) < 300 and "i" * 100 not in problem.message, problem
+        assert "m" * 100 not in problem.message, problem
