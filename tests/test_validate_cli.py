@@ -263,3 +263,60 @@ def _env():
     from conftest import _clean_env
 
     return _clean_env()
+
+
+LONG = 100_000  # characters of one value; a key can have up to 1,024 (YAML's limit)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "rule_message", "hint"),
+    [
+        (
+            "https://api.openai.com/" + "a" * LONG + "/chat/completions",
+            "base URL ends in the endpoint path /chat/completions",
+            "use https://api.openai.com/" + "a" * 34 + "...",
+        ),
+        ("https://" + "h" * LONG + ".com", "base URL has no path", "did you mean https://" + "h" * 49 + ".../v1?"),
+        ("h" * LONG + ".com:1", "base URL needs an http:// or https:// scheme", "write https://" + "h" * 57 + "..."),
+    ],
+)
+def test_a_long_base_url_is_shortened_in_the_message_and_hint(tmp_path, cli, base_url, rule_message, hint):
+    write_tree(tmp_path, {CONFIG: model_config(base_url=base_url)})
+    proc = cli("validate", "--format", "json", cwd=tmp_path)
+    (problem,) = [p for p in json.loads(proc.stdout)["problems"] if p["rule"] == "base-url"]
+    assert rule_message in problem["message"]
+    assert problem["hint"] == hint
+
+
+def test_values_and_keys_of_any_length_are_shortened_in_every_line(tmp_path, cli):
+    """Each rule that quotes a key or value the user wrote keeps the line short."""
+    key = "k" * 1000
+    config = model_config(base_url="https://api.openai.com/" + "a" * LONG + "/responses", model="${" + "z" * LONG + "}")
+    config = config.replace("openai_model: $", f"{key}_api_key: <{'p' * LONG}>\n      openai_model: $")
+    config = config.replace("entrypoint: app.py", f"entrypoint: {'e' * LONG}.py")  # longer than a file name may be
+    config += (
+        f"agent:\n  responses_api_agents:\n    {key}:\n      entrypoint: app.py\n"
+        f"      port: 0x{'f' * 20_000}\n"
+        f"      resources_server: {{type: resources_servers, name: {'r' * LONG}}}\n"
+        f"      model_server: {{type: responses_api_models, name: {key}}}\n"
+        f"      {key}: ??\n"
+    )
+    env = ENV_PARTIAL + "policy_api_key: " + KEY + "\n" + f"{key}: ???\n"
+    write_tree(tmp_path, {CONFIG: config, "env.yaml": env})
+    proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rules = set(rules_of(proc))
+    assert rules >= {
+        "base-url",
+        "unresolved-interpolation",
+        "placeholder-value",
+        "server-directory",
+        "server-reference",
+        "invalid-value",
+        "double-question-mark",
+        "missing-value",
+    }, proc.stdout[:3000]
+    longest = max(proc.stdout.splitlines(), key=len)
+    assert len(longest) <= 400, longest[:500]
+    assert "got null" not in proc.stdout
+    assert "entrypoint 'eeee" in proc.stdout and "port must be an integer between 1 and 65535, got 0xffff" in proc.stdout

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from gym_scaffold.config.model import ConfigView
-from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.problem import Problem, Severity, shorten
 from gym_scaffold.rules._fields import BASE_URL, iter_endpoint_values
 from gym_scaffold.rules.placeholder_value import placeholder_in
 
@@ -44,9 +44,9 @@ def url_problems(url: str) -> list[tuple[Severity, str, str]]:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError as exc:
-        return [(Severity.ERROR, f"base URL is not a valid URL ({exc})", "write it as https://host/v1")]
+        return [(Severity.ERROR, f"base URL is not a valid URL ({shorten(str(exc))})", "write it as https://host/v1")]
     if parts.scheme not in ("http", "https"):
-        return [(Severity.ERROR, "base URL needs an http:// or https:// scheme", f"write https://{text.split('://')[-1]}")]
+        return [(Severity.ERROR, "base URL needs an http:// or https:// scheme", f"write https://{shorten(text.split('://')[-1])}")]
     if not parts.hostname:
         return [(Severity.ERROR, "base URL has no host", "write it as https://host/v1")]
     found = []
@@ -58,7 +58,7 @@ def url_problems(url: str) -> list[tuple[Severity, str, str]]:
                 (
                     Severity.ERROR,
                     f"base URL ends in the endpoint path {suffix}; the server appends it itself",
-                    f"use {base}",
+                    f"use {shorten(base)}",
                 )
             )
             break
@@ -67,7 +67,7 @@ def url_problems(url: str) -> list[tuple[Severity, str, str]]:
             (
                 Severity.WARNING,
                 "base URL has no path; OpenAI-compatible servers usually serve under /v1",
-                f"did you mean {text.rstrip('/')}/v1?",
+                f"did you mean {shorten(text.rstrip('/'))}/v1?",
             )
         )
     return found

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
-from gym_scaffold.problem import Problem
+from gym_scaffold.problem import Problem, shorten
 from gym_scaffold.rules._values import iter_scalars
 
 ID = "double-question-mark"
@@ -44,7 +44,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
             yield view.problem(
                 path,
                 ID,
-                f"'{path[-1]}' is the literal string '??', not the '???' marker",
+                f"'{shorten(str(path[-1]))}' is the literal string '??', not the '???' marker",
                 hint="write ??? for a value supplied at run time, or reference env.yaml, "
                 "e.g. ${policy_api_key}",
             )

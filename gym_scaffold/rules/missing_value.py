@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gym_scaffold.config.model import MANDATORY, ConfigView
-from gym_scaffold.problem import Problem
+from gym_scaffold.problem import Problem, shorten
 from gym_scaffold.rules._values import iter_scalars, written_in_env_file
 
 ID = "missing-value"
@@ -30,7 +30,8 @@ SUMMARY = "a `???` in env.yaml, or left unfilled in a --config run"
 
 
 def _dotted(path: tuple) -> str:
-    return ".".join(str(part) for part in path)
+    """The path as messages quote it; keys are the user's text, of any length."""
+    return shorten(".".join(shorten(str(part)) for part in path), 200)
 
 
 def check(view: ConfigView) -> Iterator[Problem]:

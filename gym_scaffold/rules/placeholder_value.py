@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
-from gym_scaffold.problem import Problem
+from gym_scaffold.problem import Problem, shorten
 from gym_scaffold.rules._fields import (
     API_KEY,
     BASE_URL,
@@ -73,7 +73,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
             yield view.problem(
                 item.path,
                 ID,
-                f"'{name}' is a placeholder {what}, not a real value",
+                f"'{shorten(name)}' is a placeholder {what}, not a real value",
                 hint=f"put the real value in env.yaml and reference it here, e.g. ${{{example}}}",
             )
         elif item.role == API_KEY and value == "":
@@ -82,6 +82,6 @@ def check(view: ConfigView) -> Iterator[Problem]:
                 yield view.problem(
                     item.path,
                     ID,
-                    f"'{name}' is empty but its endpoint {base_url} is not on this machine",
+                    f"'{shorten(name)}' is empty but its endpoint {shorten(base_url)} is not on this machine",
                     hint="reference the key from env.yaml, e.g. ${policy_api_key}",
                 )

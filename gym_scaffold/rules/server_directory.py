@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gym_scaffold.config.model import INPUTS, ConfigView
-from gym_scaffold.problem import Problem
+from gym_scaffold.problem import Problem, shorten
 
 ID = "server-directory"
 SEVERITY = "error"
@@ -81,18 +81,19 @@ def check(view: ConfigView) -> Iterator[Problem]:
         if checkable:
             inputs.add(Path(folder_name, entrypoint))
         if not os.path.isdir(folder_name):
+            implementation = shorten(server.implementation)
             home = _home(view, server.path, server.server_type)
             close = difflib.get_close_matches(server.implementation, _listing(root / server.server_type), n=1, cutoff=0.6)
             if home is not None and (root / server.server_type / home).is_dir():
-                hint = f"did you mean '{home}'? (this file is in {server.server_type}/{home}/)"
+                hint = f"did you mean '{shorten(home)}'? (this file is in {server.server_type}/{shorten(home)}/)"
             elif close:
-                hint = f"did you mean '{close[0]}'?"
+                hint = f"did you mean '{shorten(close[0])}'?"
             else:
                 hint = f"the implementation name is a directory under {server.server_type}/"
             yield view.problem(
                 server.path,
                 ID,
-                f"implementation '{server.implementation}' has no directory {server.server_type}/{server.implementation}/",
+                f"implementation '{implementation}' has no directory {server.server_type}/{implementation}/",
                 hint=hint,
                 of_key=True,
             )
@@ -100,9 +101,9 @@ def check(view: ConfigView) -> Iterator[Problem]:
         present = [name for name in REQUIREMENTS if os.path.isfile(os.path.join(folder_name, name))]
         if len(present) != 1:
             message = (
-                f"{server.server_type}/{server.implementation}/ has neither requirements.txt nor pyproject.toml"
+                f"{server.server_type}/{shorten(server.implementation)}/ has neither requirements.txt nor pyproject.toml"
                 if not present
-                else f"{server.server_type}/{server.implementation}/ has both requirements.txt and pyproject.toml"
+                else f"{server.server_type}/{shorten(server.implementation)}/ has both requirements.txt and pyproject.toml"
             )
             yield view.problem(
                 server.path,
@@ -117,6 +118,6 @@ def check(view: ConfigView) -> Iterator[Problem]:
             yield view.problem(
                 entry_path,
                 ID,
-                f"entrypoint '{entrypoint}' is not a file in {server.server_type}/{server.implementation}/",
-                hint=f"did you mean '{close[0]}'?" if close else "entrypoint is relative to the implementation directory",
+                f"entrypoint '{shorten(entrypoint)}' is not a file in {server.server_type}/{shorten(server.implementation)}/",
+                hint=f"did you mean '{shorten(close[0])}'?" if close else "entrypoint is relative to the implementation directory",
             )

@@ -46,7 +46,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gym_scaffold.config.model import ConfigView
-from gym_scaffold.problem import Problem
+from gym_scaffold.problem import Problem, shorten
 
 ID = "server-port"
 SEVERITY = "error"
@@ -83,7 +83,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
             yield view.problem(
                 path,
                 ID,
-                f"port {port} of '{server.instance}' is the head server's port",
+                f"port {shorten(port)} of '{shorten(server.instance)}' is the head server's port",
                 hint="leave port out (NeMo Gym picks a free one) or choose another",
             )
             continue
@@ -96,7 +96,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
         yield view.problem(
             path,
             ID,
-            f"port {port} of '{server.instance}' is also the port of '{first}'{where}",
+            f"port {shorten(port)} of '{shorten(server.instance)}' is also the port of '{shorten(first)}'{where}",
             hint="two servers of one run cannot share a port: leave port out (NeMo Gym picks a free one) or choose another",
         )
 

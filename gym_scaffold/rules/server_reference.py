@@ -69,7 +69,7 @@ from typing import Any
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import LOOKUPS, SERVER_TYPES, ConfigView
 from gym_scaffold.checkout import UNKNOWN_FILES
-from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.problem import Problem, Severity, shorten
 
 ID = "server-reference"
 SEVERITY = "error"
@@ -153,7 +153,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
                 yield view.problem(
                     name_path,
                     ID,
-                    f"'{name}' is {shown} ({', '.join(sorted(types))}), not {_KIND[kind]} ({kind})",
+                    f"'{shorten(name)}' is {shown} ({', '.join(sorted(types))}), not {_KIND[kind]} ({kind})",
                     hint=f"set type: {sorted(types)[0]}, or name an instance of type {kind}",
                 )
 
@@ -175,8 +175,8 @@ def _missing(
     where = "in this run" if view.run_mode else (
         "in this file, its config_paths or the checkout" if view.checkout is not None else "in this file or its config_paths"
     )
-    hint = f"did you mean '{close[0]}'?" if close else f"define an instance '{name}' of type {kind}, or fix the name"
-    message = f"{_KIND[kind]} '{name}' ({kind}) is not defined {where}"
+    hint = f"did you mean '{shorten(close[0])}'?" if close else f"define an instance '{shorten(name)}' of type {kind}, or fix the name"
+    message = f"{_KIND[kind]} '{shorten(name)}' ({kind}) is not defined {where}"
     unknown = getattr(view.checkout, "unknown_files", ()) if not view.run_mode else ()
     if view.checkout is not None and not view.run_mode:
         lookups[UNKNOWN_FILES] = len(unknown)

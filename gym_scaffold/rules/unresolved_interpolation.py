@@ -46,7 +46,7 @@ import re
 from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView, Unresolved
-from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.problem import Problem, Severity, shorten
 
 ID = "unresolved-interpolation"
 SEVERITY = "error"
@@ -68,13 +68,15 @@ def _known_globals(view: ConfigView) -> list[str]:
 def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] | None:
     key = item.key
     top = key.split(".")[0].split("[")[0]
+    # As quoted in the message and hint (the user's text, of any length).
+    expression, key_shown, top_shown = shorten(item.expression), shorten(key), shorten(top)
     if _is_env_var(item):
         if not view.run_mode:
             return None  # the variable is set where the config runs
-        var = key.split(":", 1)[-1]
+        var = shorten(key.split(":", 1)[-1])
         return (
             Severity.WARNING,
-            f"environment variable {var} is not set here and {item.expression} has no default",
+            f"environment variable {var} is not set here and {expression} has no default",
             f"export {var}, or give a default: ${{oc.env:{var},<default>}}",
         )
     if view.env is None and not view.run_mode:
@@ -87,14 +89,14 @@ def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] |
     if close:
         return (
             Severity.ERROR,
-            f"{item.expression} refers to '{top}', which is not defined; did you mean '{close[0]}'?",
-            f"write ${{{close[0]}{key[len(top):]}}}",
+            f"{expression} refers to '{top_shown}', which is not defined; did you mean '{shorten(close[0])}'?",
+            f"write ${{{shorten(close[0] + key[len(top):])}}}",
         )
     if view.run_mode:
         return (
             Severity.ERROR,
-            f"{item.expression}: '{key}' is defined neither in these configs nor in env.yaml",
-            f"add '{top}: ...' to env.yaml",
+            f"{expression}: '{key_shown}' is defined neither in these configs nor in env.yaml",
+            f"add '{top_shown}: ...' to env.yaml",
         )
     env_keys = [k for k in view.env.data if isinstance(k, str)]
     match = _ENDPOINT_KEY.match(top)
@@ -105,20 +107,20 @@ def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] |
             return (
                 Severity.ERROR,
                 (
-                    f"{item.expression}: env.yaml configures the '{endpoint}' endpoint "
-                    f"({', '.join(siblings)}) but not '{top}'"
+                    f"{expression}: env.yaml configures the '{shorten(endpoint)}' endpoint "
+                    f"({shorten(', '.join(shorten(s) for s in siblings), 200)}) but not '{top_shown}'"
                 ),
-                f"add '{top}: ...' to env.yaml",
+                f"add '{top_shown}: ...' to env.yaml",
             )
         return (
             Severity.WARNING,
-            f"{item.expression}: env.yaml does not configure the '{endpoint}' endpoint",
-            f"add '{top}: ...' to env.yaml to run this config here",
+            f"{expression}: env.yaml does not configure the '{shorten(endpoint)}' endpoint",
+            f"add '{top_shown}: ...' to env.yaml to run this config here",
         )
     return (
         Severity.WARNING,
-        f"{item.expression}: '{key}' is defined neither in this config nor in env.yaml",
-        f"add '{top}: ...' to env.yaml to run this config here",
+        f"{expression}: '{key_shown}' is defined neither in this config nor in env.yaml",
+        f"add '{top_shown}: ...' to env.yaml to run this config here",
     )
 
 
