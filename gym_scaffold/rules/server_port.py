@@ -61,8 +61,10 @@ def _port(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    # A port has at most 5 digits; longer text is not one (and int() refuses > 4,300 digits).
+    if text.isdigit() and len(text) <= 6:
+        return int(text)
     return None
 
 
