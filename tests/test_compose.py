@@ -99,11 +99,93 @@ def test_roots_are_searched_in_order(tmp_path):
     assert c.data["where"] == "extra" and c.data["only"] == "repo"
 
 
-def test_absolute_include(tmp_path):
-    other = write(tmp_path / "elsewhere", "x.yaml", "x: 1\n")
-    write(tmp_path / "repo", "top.yaml", f"config_paths: ['{other}']\n")
+def test_absolute_include_inside_the_repository(tmp_path):
+    inside = write(tmp_path / "repo", "cfg/x.yaml", "x: 1\n")
+    write(tmp_path / "repo", "top.yaml", f"config_paths: ['{inside}']\n")
     c = run(tmp_path / "repo", "top.yaml")
     assert c.problems == [] and c.data["x"] == 1
+
+
+@pytest.mark.parametrize("entry", ["ABSOLUTE", "../elsewhere/x.yaml", "cfg/../../elsewhere/x.yaml"])
+def test_include_outside_the_roots_is_an_error_and_never_read(tmp_path, entry):
+    other = write(tmp_path / "elsewhere", "x.yaml", "x: 1\n")
+    entry = str(other) if entry == "ABSOLUTE" else entry
+    write(tmp_path / "repo", "top.yaml", f"config_paths:\n  - '{entry}'\nb: 2\n")
+    cache: dict = {}
+    c = run(tmp_path / "repo", "top.yaml", cache=cache)
+    [p] = c.problems
+    assert (p.path, p.line, p.column, p.rule, p.severity) == ("top.yaml", 2, 5, "config-include", Severity.ERROR)
+    assert "outside the repository" in p.message or "climbs out of the repository" in p.message
+    assert "every checkout" in p.hint
+    assert "x" not in c.data and c.data["b"] == 2
+    assert [d.path for d in c.documents] == ["top.yaml"]
+    assert all(path.name != "x.yaml" for path in cache)
+
+
+def test_include_in_an_extra_root_is_not_outside(tmp_path):
+    extra, repo = tmp_path / "extra", tmp_path / "repo"
+    shared = write(extra, "shared.yaml", "where: extra\n")
+    top = write(repo, "top.yaml", f"config_paths: [shared.yaml, '{shared}']\n")
+    c = compose([top], roots=[extra, repo], env=None, display=str)
+    assert c.problems == [] and c.data["where"] == "extra"
+
+
+def test_include_through_a_link_to_outside_is_an_error(tmp_path):
+    other = write(tmp_path / "elsewhere", "x.yaml", "x: 1\n")
+    write(tmp_path / "repo", "top.yaml", "config_paths: [cfg/link.yaml]\n")
+    (tmp_path / "repo" / "cfg").mkdir()
+    (tmp_path / "repo" / "cfg" / "link.yaml").symlink_to(other)
+    c = run(tmp_path / "repo", "top.yaml")
+    [p] = c.problems
+    assert p.rule == "config-include" and "symbolic link" in p.message and "x" not in c.data
+
+
+def test_include_through_a_link_inside_the_repository_is_fine(tmp_path):
+    write(tmp_path, "cfg/real.yaml", "x: 1\n")
+    (tmp_path / "cfg" / "link.yaml").symlink_to("real.yaml")
+    write(tmp_path, "top.yaml", "config_paths: [cfg/link.yaml]\n")
+    c = run(tmp_path, "top.yaml")
+    assert c.problems == [] and c.data["x"] == 1
+
+
+def test_include_of_something_not_a_regular_file_says_what_it_is(tmp_path):
+    import os
+
+    (tmp_path / "cfg").mkdir()
+    os.mkfifo(tmp_path / "cfg" / "pipe.yaml")
+    (tmp_path / "cfg" / "dir.yaml").mkdir()
+    (tmp_path / "cfg" / "dangling.yaml").symlink_to("gone.yaml")
+    write(tmp_path, "top.yaml", "config_paths: [cfg/pipe.yaml, cfg/dir.yaml, cfg/dangling.yaml, /dev/zero]\n")
+    pipe, folder, dangling, zero = run(tmp_path, "top.yaml").problems
+    assert all(p.rule == "config-include" and p.severity == Severity.ERROR for p in (pipe, folder, dangling, zero))
+    assert "not a regular file: it is a named pipe (FIFO)" in pipe.message
+    assert "not a regular file: it is a directory" in folder.message
+    assert "symbolic link to a file that does not exist" in dangling.message and "gone.yaml" in dangling.hint
+    assert "/dev/zero" in zero.message and "a character device, not a regular file" in zero.message
+    for p in (pipe, folder, dangling, zero):
+        assert "not found" not in p.message and "did you mean" not in (p.hint or "")
+
+
+@pytest.mark.parametrize(("text", "what"), [("just a string\n", "a single string"), ("[1, 2]\n", "a list"),
+                                            ("42\n", "a single number")])
+def test_included_file_that_is_not_a_mapping_is_an_error_at_the_entry(tmp_path, text, what):
+    write(tmp_path, "odd.yaml", text)
+    write(tmp_path, "mid.yaml", "config_paths: [odd.yaml]\n")
+    write(tmp_path, "top.yaml", "config_paths:\n  - odd.yaml\n  - mid.yaml\nb: 2\n")
+    c = run(tmp_path, "top.yaml")
+    assert c.data["b"] == 2
+    # Every entry naming it, so the check of mid.yaml alone reports it too.
+    assert [(p.path, p.line, p.column) for p in c.problems] == [("top.yaml", 2, 5), ("mid.yaml", 1, 16)]
+    for p in c.problems:
+        assert p.rule == "config-include" and p.severity == Severity.ERROR
+        assert f"'odd.yaml' holds {what}, not a mapping" in p.message
+
+
+def test_empty_included_file_is_fine(tmp_path):
+    write(tmp_path, "empty.yaml", "# nothing yet\n")
+    write(tmp_path, "top.yaml", "config_paths: [empty.yaml]\nb: 2\n")
+    c = run(tmp_path, "top.yaml")
+    assert c.problems == [] and c.data["b"] == 2
 
 
 def test_missing_include_is_an_error_at_the_entry_with_did_you_mean(tmp_path):
@@ -133,10 +215,43 @@ def test_include_cycle_is_a_warning_not_a_hang(tmp_path):
     write(tmp_path, "self.yaml", "config_paths: [self.yaml]\nx: 1\n")
     c = run(tmp_path, "a.yaml")
     assert c.data["from_a"] == 1 and c.data["from_b"] == 1
-    [p] = c.problems
-    assert p.path == "b.yaml" and p.severity == Severity.WARNING and "cycle" in p.message
+    # Each file on the cycle is told at its own entry: a file's check shows only its own problems.
+    a, b = c.problems
+    assert (a.path, a.line, a.column, a.rule) == ("a.yaml", 1, 16, "config-include")
+    assert (b.path, b.line, b.column) == ("b.yaml", 1, 16)
+    assert a.severity == b.severity == Severity.WARNING
+    assert a.message == "config_paths entry 'b.yaml' is part of an include cycle: a.yaml -> b.yaml -> a.yaml"
+    assert b.message == "config_paths entry 'a.yaml' is part of an include cycle: b.yaml -> a.yaml -> b.yaml"
+    [from_b] = [p for p in run(tmp_path, "b.yaml").problems if p.path == "b.yaml"]
+    assert "cycle" in from_b.message
     [p] = run(tmp_path, "self.yaml").problems
-    assert p.severity == Severity.WARNING
+    assert p.severity == Severity.WARNING and p.message.endswith("self.yaml -> self.yaml")
+
+
+def test_include_cycle_below_the_checked_file_is_reported_in_the_files_on_it(tmp_path):
+    write(tmp_path, "top.yaml", "config_paths: [a.yaml, b.yaml]\n")
+    write(tmp_path, "a.yaml", "config_paths: [b.yaml]\n")
+    write(tmp_path, "b.yaml", "config_paths: [c.yaml]\n")
+    write(tmp_path, "c.yaml", "config_paths: [a.yaml, leaf.yaml]\n")
+    write(tmp_path, "leaf.yaml", "x: 1\n")
+    c = run(tmp_path, "top.yaml")
+    assert c.data["x"] == 1
+    # a -> b -> c -> a, found although b and a were first reached from top.yaml
+    assert sorted((p.path, p.message.split(": ", 1)[1]) for p in c.problems) == [
+        ("a.yaml", "a.yaml -> b.yaml -> c.yaml -> a.yaml"),
+        ("b.yaml", "b.yaml -> c.yaml -> a.yaml -> b.yaml"),
+        ("c.yaml", "c.yaml -> a.yaml -> b.yaml -> c.yaml"),
+    ]
+    assert all(p.severity == Severity.WARNING for p in c.problems)
+
+
+def test_long_include_cycle_is_cut_short_in_the_message(tmp_path):
+    for i in range(30):
+        write(tmp_path, f"f{i}.yaml", f"config_paths: [f{(i + 1) % 30}.yaml]\n")
+    problems = run(tmp_path, "f0.yaml").problems
+    assert len(problems) == 30
+    first = next(p for p in problems if p.path == "f0.yaml")
+    assert first.message.endswith("f0.yaml -> f1.yaml -> f2.yaml -> f3.yaml -> ... -> f28.yaml -> f29.yaml -> f0.yaml")
 
 
 def test_diamond_include_loads_once_without_problem(tmp_path):

@@ -1,7 +1,17 @@
 """A `config_paths` include NeMo Gym cannot follow.
 
-Each entry is resolved against the NeMo Gym root (and NEMO_GYM_EXTRA_ROOTS); a missing
-file stops NeMo Gym at start-up, and an include cycle never ends.
+Each entry is resolved against the NeMo Gym root (and NEMO_GYM_EXTRA_ROOTS). Errors, each
+at the entry, stop NeMo Gym at start-up or break the config elsewhere:
+
+- the file is missing;
+- it lies outside the repository and its roots (an absolute path elsewhere, `..` climbing
+  out, a symbolic link leading out): a committed config has to work in every checkout,
+  and such a file is never read;
+- it is not a regular file (a directory, a FIFO, a device such as /dev/zero);
+- its top level is a list or a single value, not a mapping NeMo Gym can merge.
+
+An include cycle is a warning at every entry on it, so the check of each file on the
+cycle reports it: NeMo Gym loads each file once and skips the repeat.
 
 Failing:
 
@@ -25,4 +35,4 @@ Passing:
 
 ID = "config-include"
 SEVERITY = "error"
-SUMMARY = "a config_paths entry that is missing or forms a cycle"
+SUMMARY = "a config_paths entry that is missing, outside the repository, not a YAML mapping, or on a cycle"
