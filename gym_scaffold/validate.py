@@ -227,12 +227,25 @@ class Validator:
         inputs = env_inputs + [p for p, document in self.loaded.items() if id(document) in read]
         inputs += view.cache.get(INPUTS, ())  # app.py sources, implementation directories
         self._lookups = view.cache.get(LOOKUPS, {})  # names answered by the checkout index
-        # Every place an include could be found, so a missing one that appears later counts.
+        # Every place an include could be found, so a missing one that appears later counts;
+        # only inside the roots: compose refuses (and never reads) includes from elsewhere.
         for document in composed.documents:
             entries = document.data.get("config_paths") if isinstance(document.data, dict) else None
             if isinstance(entries, list):
-                inputs += [root / entry for root in self.roots for entry in entries if isinstance(entry, str)]
+                inputs += [
+                    candidate
+                    for root in self.roots
+                    for entry in entries
+                    if isinstance(entry, str) and self._inside_roots(candidate := root / entry)
+                ]
         return inputs
+
+    def _inside_roots(self, path: Path) -> bool:
+        lexical = os.path.normpath(path)
+        return any(
+            lexical == os.path.normpath(root) or lexical.startswith(os.path.normpath(root) + os.sep)
+            for root in self.roots
+        )
 
     def check_run(self, configs: list[Path], env: EnvFile | None) -> None:
         """`--config A --config B`: one run composed as NeMo Gym composes it; everything reported."""
