@@ -112,7 +112,7 @@ def main() -> int:
         for name in TARGETS:
             counter = iter(range(10**6))
 
-            def our_cmd() -> list[str]:
+            def our_cmd(name: str = name, counter=counter) -> list[str]:
                 if name.endswith("cold"):  # a fresh cache directory: nothing derived yet
                     fresh = cold_caches / str(next(counter))
                     return ["env", f"XDG_CACHE_HOME={fresh}", ours, "validate", "--no-cache", "-q", "."]

@@ -427,7 +427,7 @@ def _extra_setting(value: ast.expr | None) -> str | None:
                 name = _name_of(keyword.value)  # Extra.allow
                 return name.lower() if name else None
     if isinstance(value, ast.Dict):
-        for key, item in zip(value.keys, value.values):
+        for key, item in zip(value.keys, value.values, strict=True):
             if isinstance(key, ast.Constant) and key.value == "extra" and isinstance(item, ast.Constant):
                 return str(item.value)
     return None

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 KEY = "sk-proj-Q8wErT5yUi9oPa3sDf7gHj2kLz6xCv4bNm1Q"

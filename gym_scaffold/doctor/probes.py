@@ -190,7 +190,7 @@ def _call(p: _Probe, step: str, endpoint: str, fn: Any) -> Any:
         if p.connected and kind in ("timeout", "reset"):
             if kind == "timeout":
                 _timeout(p, "no answer within the per-request timeout")
-                raise _Stop
+                raise _Stop from None
             d = classify_transport("reset", detail, where=t.where, host=_host(t.base_url))
         else:
             d = classify_transport(kind, detail, where=t.where, host=_host(t.base_url),

@@ -66,9 +66,9 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
+from gym_scaffold.checkout import UNKNOWN_FILES
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import LOOKUPS, SERVER_TYPES, ConfigView
-from gym_scaffold.checkout import UNKNOWN_FILES
 from gym_scaffold.problem import Problem, Severity, shorten
 
 ID = "server-reference"
