@@ -20,7 +20,6 @@ Usage: python benchmarks/checkout_vs_check_jsonschema.py [--runs N] [--corpus DI
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -29,9 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from validate_vs_check_jsonschema import (  # noqa: E402 - the sibling benchmark's helpers
-    DEFAULT_CORPUS,
     REPO,
     bin_path,
+    corpus_arguments,
     lay_out_corpus,
     timed,
 )
@@ -89,13 +88,7 @@ def add_sources(root: Path) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=11)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    args = parser.parse_args()
-    if not (args.corpus / "FILES.txt").is_file():
-        print(f"corpus not found at {args.corpus}", file=sys.stderr)
-        return 2
+    args = corpus_arguments(__doc__.splitlines()[0], runs=11)
     schema = str(REPO / "schemas" / "config-file.schema.json")
     ours, theirs = bin_path("gym-scaffold"), bin_path("check-jsonschema")
     with tempfile.TemporaryDirectory() as tmp:

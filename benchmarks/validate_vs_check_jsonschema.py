@@ -79,14 +79,20 @@ def imports_of_validate(cwd: Path, target: str) -> set[str]:
     return names
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
+def corpus_arguments(description: str, runs: int) -> argparse.Namespace:
+    """--runs and --corpus, shared by the corpus benchmarks; exits 2 without a corpus."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=runs)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
     if not (args.corpus / "FILES.txt").is_file():
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
-        return 2
+        sys.exit(2)
+    return args
+
+
+def main() -> int:
+    args = corpus_arguments(__doc__.splitlines()[0], runs=15)
     schema = str(REPO / "schemas" / "config-file.schema.json")
     ours, theirs = bin_path("gym-scaffold"), bin_path("check-jsonschema")
     with tempfile.TemporaryDirectory() as tmp:
