@@ -79,38 +79,53 @@ def _limit_address_space(pid: int) -> None:
             pass
 
 
+# The child is started by this small launcher, not by pytest itself: on Linux a process
+# inherits the peak RSS of whatever forked it (a test session grows to hundreds of MB),
+# so only a child forked from a small process has a peak that is its own.
+LAUNCHER = """
+import os, sys
+rss_file, argv = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+_, status, usage = os.wait4(pid, 0)
+with open(rss_file, "w") as handle:
+    handle.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_measured(args: list[str], cwd: Path, env: dict[str, str]) -> Run:
-    """Run `python -m gym_scaffold ARGS`; wall time, and peak RSS from wait4's rusage."""
+    """Run `python -m gym_scaffold ARGS`; wall time, and its own peak RSS (wait4's rusage)."""
     out_path, err_path = cwd.parent / "stdout.txt", cwd.parent / "stderr.txt"
+    rss_path = cwd.parent / "maxrss.txt"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gym_scaffold", *args],
+            [sys.executable, "-I", "-S", "-c", LAUNCHER, str(rss_path),
+             sys.executable, "-m", "gym_scaffold", *args],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
+            start_new_session=True,  # a hang is killed with its launcher
         )
         _limit_address_space(proc.pid)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        while proc.poll() is None:
             if time.monotonic() - started > HANG_KILL_S:
-                proc.send_signal(signal.SIGKILL)
-                os.wait4(proc.pid, 0)
-                proc.returncode = -9
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
                 pytest.fail(f"hang: {args} still running after {HANG_KILL_S} s")
             time.sleep(0.005)
         wall = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
     return Run(
         proc.returncode,
         out_path.read_text(errors="replace"),
         err_path.read_text(errors="replace"),
         wall,
-        usage.ru_maxrss,
+        int(rss_path.read_text()),
     )
 
 
