@@ -353,7 +353,8 @@ class Validator:
 
         self.index = checkout.LazyIndex(build_index)
         env_resolved = discover.resolved(self.env_path())
-        env_named = not options.paths
+        # env.yaml is checked with the whole checkout, when named among PATHS, or when given.
+        env_named = not options.paths or options.env_file is not None
         configs = []
         for path in files:
             if path.name == discover.ENV_FILE_NAME or (

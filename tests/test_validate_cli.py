@@ -319,3 +319,10 @@ def test_values_and_keys_of_any_length_are_shortened_in_every_line(tmp_path, cli
     assert len(longest) <= 400, longest[:500]
     assert "got null" not in proc.stdout
     assert "entrypoint 'eeee" in proc.stdout and "port must be an integer between 1 and 65535, got 0xffff" in proc.stdout
+
+
+def test_env_file_given_with_paths_is_checked_too(tmp_path, cli):
+    write_tree(tmp_path, {CONFIG: model_config(), "local/env.yaml": ENV_PARTIAL + "policy_api_key: ???\n"})
+    proc = cli("validate", "--env-file", "local/env.yaml", CONFIG, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "local/env.yaml:3:17: error:" in proc.stdout and "missing-value" in rules_of(proc)
