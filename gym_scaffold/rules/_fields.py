@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gym_scaffold.config.loader import DataPath
+from gym_scaffold.config.model import ConfigView
 
 API_KEY = "api_key"
 BASE_URL = "base_url"
@@ -52,6 +53,17 @@ def iter_endpoint_values(data: Any, path: DataPath = ()) -> Iterator[EndpointVal
     elif isinstance(data, list):
         for index, item in enumerate(data):
             yield from iter_endpoint_values(item, path + (index,))
+
+
+def endpoint_values(view: ConfigView) -> list[EndpointValue]:
+    """The endpoint values written in this view, found once and shared by the rules."""
+    found = view.cache.get(_CACHE_KEY)
+    if found is None:
+        found = view.cache[_CACHE_KEY] = list(iter_endpoint_values(view.composed.data))
+    return found
+
+
+_CACHE_KEY = "gym_scaffold.rules.endpoint_values"
 
 
 def sibling_base_url(data: Any, key_path: DataPath) -> Any:

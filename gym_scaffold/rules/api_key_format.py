@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.rules._fields import API_KEY, iter_endpoint_values
+from gym_scaffold.rules._fields import API_KEY, endpoint_values
 from gym_scaffold.rules._values import is_interpolation
 
 ID = "api-key-format"
@@ -43,7 +43,7 @@ def key_format_problems(key: str) -> list[tuple[str, str]]:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    for item in iter_endpoint_values(view.composed.data):
+    for item in endpoint_values(view):
         value = item.value
         if item.role != API_KEY or not isinstance(value, str) or is_interpolation(value) or value == "???":
             continue

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem, Severity, shorten
-from gym_scaffold.rules._fields import BASE_URL, iter_endpoint_values
+from gym_scaffold.rules._fields import BASE_URL, endpoint_values
 from gym_scaffold.rules.placeholder_value import placeholder_in
 
 ID = "base-url"
@@ -74,7 +74,7 @@ def url_problems(url: str) -> list[tuple[Severity, str, str]]:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    for item in iter_endpoint_values(view.composed.data):
+    for item in endpoint_values(view):
         value = item.value
         if item.role != BASE_URL or not isinstance(value, str) or "${" in value or value == "???":
             continue

@@ -36,8 +36,8 @@ from gym_scaffold.problem import Problem, shorten
 from gym_scaffold.rules._fields import (
     API_KEY,
     BASE_URL,
+    endpoint_values,
     is_local_url,
-    iter_endpoint_values,
     sibling_base_url,
 )
 from gym_scaffold.rules._values import is_interpolation
@@ -63,7 +63,7 @@ def placeholder_in(value: str, role: str) -> bool:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    for item in iter_endpoint_values(view.composed.data):
+    for item in endpoint_values(view):
         value = item.value
         if not isinstance(value, str) or is_interpolation(value):
             continue
