@@ -684,6 +684,3 @@ def _file_digest(path: Path) -> str:
     except (OSError, NotReadable):
         return ""
 
-
-# Where `validate` keeps derived schemas: set by the Validator (None: derive every time).
-CACHE_DIR: Path | None = None

@@ -160,7 +160,7 @@ def _stamp(paths: Any) -> tuple:
 
 
 def _derived_schema_path(
-    root: Path, server_type: str, implementation: str, entrypoint: Any = None
+    root: Path, server_type: str, implementation: str, entrypoint: Any = None, cache: Path | None = None
 ) -> tuple[str | None, tuple[Path, ...]]:
     """`derived/...` for the schema derived from the server's source, and the files read.
 
@@ -180,7 +180,7 @@ def _derived_schema_path(
     # os.path.isfile: Path.is_file raises on a name longer than the system takes (ENAMETOOLONG).
     if _IMPL_NAME.match(implementation) and os.path.isfile(app):
         try:
-            derived = derive.derive(app, root, cache=derive.CACHE_DIR)
+            derived = derive.derive(app, root, cache=cache)
         except derive.DeriveError:
             derived = None
         if derived is not None and derived.server_type in (server_type, None):
@@ -244,7 +244,9 @@ def server_schema_path(
     relative = implementation_schema_path(server_type, implementation)
     if relative is not None or view.root is None:
         return relative
-    relative, inputs = _derived_schema_path(view.root, server_type, implementation, entrypoint)
+    relative, inputs = _derived_schema_path(
+        view.root, server_type, implementation, entrypoint, view.derived_cache
+    )
     view.cache.setdefault(INPUTS, set()).update(inputs)
     return relative
 

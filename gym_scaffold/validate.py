@@ -113,7 +113,7 @@ class Validator:
         self.index: Mapping[str, frozenset[str]] | None = None
         from gym_scaffold import derive
 
-        derive.CACHE_DIR = derive.cache_dir(options.environ) if options.use_cache else None
+        self.derived_cache = derive.cache_dir(options.environ) if options.use_cache else None
 
     def _extra_roots(self) -> list[Path]:
         # NeMo Gym looks in NEMO_GYM_EXTRA_ROOTS first (comma separated).
@@ -169,12 +169,7 @@ class Validator:
 
     def _view_of_env(self, env: EnvFile) -> ConfigView:
         composed = compose([], roots=self.roots, env=env, display=self.display, cache=self.loaded)
-        return ConfigView(
-            composed=composed,
-            resolved=resolve(composed, self.options.environ),
-            reported_files=frozenset({env.document.path}),
-            root=self.root,
-        )
+        return self._view(composed, {env.document.path}, checkout=None)
 
     # -- configs ------------------------------------------------------------------------
 
@@ -213,13 +208,7 @@ class Validator:
             return env_inputs
         self.result.files_checked.append(shown)
         composed = compose([path], roots=self.roots, env=env, display=self.display, cache=self.loaded)
-        view = ConfigView(
-            composed=composed,
-            resolved=resolve(composed, self.options.environ),
-            reported_files=frozenset({shown}),
-            root=self.root,
-            checkout=self.index,
-        )
+        view = self._view(composed, {shown}, checkout=self.index)
         self._add_all(p for p in composed.problems if p.path == shown)
         self._add_all(p for p in view.resolved.problems if p.path == shown)
         self._run_rules(view)
@@ -255,13 +244,7 @@ class Validator:
         if env is not None:
             shown.add(env.document.path)
         self.result.files_checked.extend(sorted(shown))
-        view = ConfigView(
-            composed=composed,
-            resolved=resolve(composed, self.options.environ),
-            reported_files=frozenset(shown),
-            run_mode=True,
-            root=self.root,
-        )
+        view = self._view(composed, shown, checkout=None, run_mode=True)
         for doc in composed.documents:
             self._add_all(doc.problems)
         self._add_all(composed.problems)
@@ -312,6 +295,20 @@ class Validator:
             self.result.files_checked += share.files_checked
             self.result.files_skipped += share.files_skipped
             self.result.problems += share.problems
+
+    def _view(
+        self, composed: Any, reported: set[str], *, checkout: Any, run_mode: bool = False
+    ) -> ConfigView:
+        """What the rules see: `composed` resolved, problems limited to `reported` files."""
+        return ConfigView(
+            composed=composed,
+            resolved=resolve(composed, self.options.environ),
+            reported_files=frozenset(reported),
+            run_mode=run_mode,
+            root=self.root,
+            checkout=checkout,
+            derived_cache=self.derived_cache,
+        )
 
     def _run_rules(self, view: ConfigView) -> None:
         for rule in _config_rules():

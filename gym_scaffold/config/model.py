@@ -155,6 +155,8 @@ class ConfigView:
     # Instance name -> server types, over every config file of the checkout (a whole-checkout
     # run); None when the run does not look beyond the view.
     checkout: Mapping[str, frozenset[str]] | None = None
+    # Where schemas derived from app.py sources are kept between runs; None: derive afresh.
+    derived_cache: Path | None = None
 
     @property
     def env(self) -> EnvFile | None:
