@@ -186,7 +186,7 @@ def test_github_output_exact():
         "openai_api_key is a placeholder%0Ahint: put the key in env.yaml\n"
         "::warning file=models/b.yaml,line=7,col=3,title=base-url::no /v1 in base URL\n"
         "::notice file=prompts/system.yaml,title=not-a-config::skipped\n"
-        "gym-scaffold: 1 error, 1 warning; checked 2 files (1 skipped: not NeMo Gym configs)\n"
+        "gym-scaffold: 1 error, 1 warning; checked 2 files, skipped 1 (not NeMo Gym configs)\n"
     )
 
 

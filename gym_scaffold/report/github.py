@@ -12,6 +12,7 @@ the run's summary as plain log text.
 from __future__ import annotations
 
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.report.text import summary_line
 from gym_scaffold.result import Result
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
@@ -41,10 +42,6 @@ def command(problem: Problem) -> str:
     return f"::{_COMMANDS[problem.severity]} {','.join(properties)}::{escape_data(text)}"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def render(result: Result, *, show_notes: bool = True, **_options: object) -> str:
     """Annotations for every problem (notes unless `show_notes` is false), then a summary."""
     lines = [
@@ -52,11 +49,5 @@ def render(result: Result, *, show_notes: bool = True, **_options: object) -> st
         for problem in result.sorted_problems()
         if show_notes or problem.severity is not Severity.NOTE
     ]
-    summary = (
-        f"gym-scaffold: {_plural(result.errors, 'error')}, {_plural(result.warnings, 'warning')}; "
-        f"checked {_plural(len(result.files_checked), 'file')}"
-    )
-    if result.files_skipped:
-        summary += f" ({len(result.files_skipped)} skipped: not NeMo Gym configs)"
-    lines.append(summary)
+    lines.append(f"gym-scaffold: {summary_line(result)}")
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ def summary_line(result: Result) -> str:
     skipped = len(result.files_skipped)
     checked = f"checked {_plural(files, 'file')}"
     if skipped:
-        checked += f" ({skipped} skipped: not NeMo Gym configs)"
+        checked += f", skipped {skipped} (not NeMo Gym configs)"
     return f"{', '.join(parts)}; {checked}"
 
 
