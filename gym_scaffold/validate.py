@@ -184,14 +184,14 @@ class Validator:
                 self._add_all(hit.problems)
                 return
         problems_before, skipped_before = len(self.result.problems), len(self.result.files_skipped)
-        self._lookups: dict = {}
-        inputs = self._check_file(path, shown, env)
-        if store is not None and inputs is not None:
+        inputs, lookups = self._check_file(path, shown, env)
+        if store is not None:
             status = "skipped" if len(self.result.files_skipped) > skipped_before else "checked"
-            store.put(path, status, self.result.problems[problems_before:], inputs, self._lookups)
+            store.put(path, status, self.result.problems[problems_before:], inputs, lookups)
 
-    def _check_file(self, path: Path, shown: str, env: EnvFile | None) -> list[Path] | None:
-        """Check one file; returns every file its outcome depends on (None: do not cache)."""
+    def _check_file(self, path: Path, shown: str, env: EnvFile | None) -> tuple[list[Path], dict]:
+        """Check one file. Returns what its outcome depends on: the files read, and the
+        names the checkout index answered."""
         env_inputs = [self.env_path()]
         doc = self.loaded.get(path)
         if doc is None:
@@ -199,13 +199,13 @@ class Validator:
         if doc.problems:
             self.result.files_checked.append(shown)
             self._add_all(doc.problems)
-            return env_inputs
+            return env_inputs, {}
         if doc.data is None:
             self._skip(shown, "empty file")
-            return env_inputs
+            return env_inputs, {}
         if not looks_like_config(doc.data):
             self._skip(shown, "not a NeMo Gym config (no server instance)")
-            return env_inputs
+            return env_inputs, {}
         self.result.files_checked.append(shown)
         composed = compose([path], roots=self.roots, env=env, display=self.display, cache=self.loaded)
         view = self._view(composed, {shown}, checkout=self.index)
@@ -215,7 +215,6 @@ class Validator:
         read = {id(document) for document in composed.documents}
         inputs = env_inputs + [p for p, document in self.loaded.items() if id(document) in read]
         inputs += view.cache.get(INPUTS, ())  # app.py sources, implementation directories
-        self._lookups = view.cache.get(LOOKUPS, {})  # names answered by the checkout index
         # Every place an include could be found, so a missing one that appears later counts;
         # only inside the roots: compose refuses (and never reads) includes from elsewhere.
         for document in composed.documents:
@@ -227,7 +226,7 @@ class Validator:
                     for entry in entries
                     if isinstance(entry, str) and self._inside_roots(candidate := root / entry)
                 ]
-        return inputs
+        return inputs, view.cache.get(LOOKUPS, {})
 
     def _inside_roots(self, path: Path) -> bool:
         lexical = os.path.normpath(path)
