@@ -113,6 +113,38 @@ def looks_like_secret(value: object) -> bool:
     return has_digit and has_alpha and _entropy_bits_per_char(longest) > 4.0
 
 
+# What can be wrong with a key's characters: each breaks the Authorization header or is
+# sent as part of the key. `validate` and `doctor` word them for their own output.
+KEY_AROUND_NEWLINE = "newline around"
+KEY_AROUND_WHITESPACE = "whitespace around"
+KEY_INNER_WHITESPACE = "whitespace inside"
+KEY_QUOTES = "quotes"
+KEY_BEARER = "bearer prefix"
+KEY_NOT_ASCII = "not plain ASCII"
+
+
+def key_faults(key: str) -> list[str]:
+    """Every hygiene fault of `key`, in the order they are worth reporting."""
+    found = []
+    text = key.strip()
+    if text != key:
+        found.append(KEY_AROUND_NEWLINE if "\n" in key or "\r" in key else KEY_AROUND_WHITESPACE)
+    if not text:
+        return found
+    bearer = text.lower().startswith("bearer")
+    # "Bearer sk-..." is one mistake (the prefix), not also a space inside the key.
+    rest = text[len("bearer") :].lstrip() if bearer else text
+    if any(c.isspace() for c in rest):
+        found.append(KEY_INNER_WHITESPACE)
+    if text[0] in "'\"`" or text[-1] in "'\"`":
+        found.append(KEY_QUOTES)
+    if bearer:
+        found.append(KEY_BEARER)
+    if not text.isascii() or not text.isprintable():
+        found.append(KEY_NOT_ASCII)
+    return found
+
+
 def scrub(text: str, secrets: Iterable[str | Secret]) -> str:
     """Replace every known key, and anything shaped like a key, in `text` by its redacted form."""
     for secret in secrets:

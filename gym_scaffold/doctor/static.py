@@ -15,7 +15,19 @@ from collections.abc import Mapping
 
 from gym_scaffold.doctor.classify import Category, Diagnosis
 from gym_scaffold.doctor.results import ServerResult, Status
-from gym_scaffold.secrets import KEY_PREFIXES, looks_like_secret, provider_of, redact
+from gym_scaffold.secrets import (
+    KEY_AROUND_NEWLINE,
+    KEY_AROUND_WHITESPACE,
+    KEY_BEARER,
+    KEY_INNER_WHITESPACE,
+    KEY_NOT_ASCII,
+    KEY_PREFIXES,
+    KEY_QUOTES,
+    key_faults,
+    looks_like_secret,
+    provider_of,
+    redact,
+)
 
 ENDPOINT_SUFFIXES = ("/chat/completions", "/completions", "/responses", "/models", "/embeddings")
 
@@ -32,6 +44,28 @@ _DUMMY = re.compile(
     r"token-abc123|key|local|sk-dummy|sk-fake|sk-test|sk-no-key-required|password)$",
     re.IGNORECASE,
 )
+
+# secrets.key_faults -> (message, fix), worded for a key at `{key}`.
+_KEY_FAULT_WORDING = {
+    KEY_AROUND_NEWLINE: (
+        "API key in {key} has a leading or trailing newline: the SDK fails with 'Connection error.' (illegal header)",
+        "Remove the newline from {key} (`echo -n`, or `.strip()` where it is read).",
+    ),
+    KEY_AROUND_WHITESPACE: (
+        "API key in {key} has leading or trailing whitespace: the SDK fails with 'Connection error.' (illegal header)",
+        "Remove the whitespace from {key} (`echo -n`, or `.strip()` where it is read).",
+    ),
+    KEY_INNER_WHITESPACE: (
+        "API key in {key} contains whitespace",
+        "Remove the spaces or line breaks inside {key}.",
+    ),
+    KEY_QUOTES: ("API key in {key} includes quote characters", "Remove the quotes that became part of the value in {key}."),
+    KEY_BEARER: ("API key in {key} starts with 'Bearer'", "Remove 'Bearer ' from {key}: the SDK adds it itself."),
+    KEY_NOT_ASCII: (
+        "API key in {key} contains non-ASCII or control characters (often a copied dash or quote)",
+        "Re-copy the key into {key} as plain ASCII.",
+    ),
+}
 
 CLOUD_PROVIDERS = {"openai", "azure", "nim", "openrouter"}
 _PROVIDER_KEY_PREFIXES = {
@@ -145,26 +179,10 @@ def _check_key(res: ServerResult, environ: Mapping[str, str]) -> Diagnosis | Non
         res.add("key", Status.OK, "API key is a dummy value: fine for a server started without a key")
         return None
     # hygiene: things that break the Authorization header or get sent verbatim
-    if raw != stripped:
-        which = "a newline" if "\n" in raw or "\r" in raw else "whitespace"
-        return _key_failure(
-            res, Category.INVALID_API_KEY,
-            f"API key in {w.key} has leading/trailing {which}: the SDK fails with 'Connection error.' (illegal header)",
-            f"Remove the {which} from {w.key} (`echo -n`, or `.strip()` where it is read).",
-        )
-    if any(c.isspace() for c in stripped):
-        return _key_failure(res, Category.INVALID_API_KEY, f"API key in {w.key} contains whitespace",
-                            f"Remove the spaces or line breaks inside {w.key}.")
-    if stripped[0] in "'\"" or stripped[-1] in "'\"":
-        return _key_failure(res, Category.INVALID_API_KEY, f"API key in {w.key} includes quote characters",
-                            f"Remove the quotes that became part of the value in {w.key}.")
-    if stripped.lower().startswith("bearer"):
-        return _key_failure(res, Category.INVALID_API_KEY, f"API key in {w.key} starts with 'Bearer'",
-                            f"Remove 'Bearer ' from {w.key}: the SDK adds it itself.")
-    if not stripped.isascii() or not stripped.isprintable():
-        return _key_failure(res, Category.INVALID_API_KEY,
-                            f"API key in {w.key} contains non-ASCII or control characters (often a copied dash or quote)",
-                            f"Re-copy the key into {w.key} as plain ASCII.")
+    faults = key_faults(raw)
+    if faults:
+        message, hint = _KEY_FAULT_WORDING[faults[0]]
+        return _key_failure(res, Category.INVALID_API_KEY, message.format(key=w.key), hint.format(key=w.key))
     # shape against the provider
     kind = provider_of(stripped)
     if stripped.startswith("sk-admin-"):

@@ -21,25 +21,33 @@ from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
 from gym_scaffold.rules._fields import API_KEY, endpoint_values
 from gym_scaffold.rules._values import is_interpolation
+from gym_scaffold.secrets import (
+    KEY_AROUND_NEWLINE,
+    KEY_AROUND_WHITESPACE,
+    KEY_BEARER,
+    KEY_INNER_WHITESPACE,
+    KEY_NOT_ASCII,
+    KEY_QUOTES,
+    key_faults,
+)
 
 ID = "api-key-format"
 SEVERITY = "error"
 SUMMARY = "API key with whitespace, quotes, a `Bearer ` prefix or non-ASCII characters"
 
 
-def key_format_problems(key: str) -> list[tuple[str, str]]:
-    """(message, hint) for each hygiene fault of `key`; shared with `doctor`."""
-    found = []
-    if key != key.strip():
-        found.append(("API key has surrounding whitespace or a newline", "remove it; check how the key was pasted"))
-    text = key.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
-        found.append(("API key is wrapped in quotes that are part of the value", "remove the inner quotes"))
-    if text.lower().startswith("bearer "):
-        found.append(("API key starts with 'Bearer '; the client adds that itself", "keep only the key"))
-    if not text.isascii():
-        found.append(("API key contains non-ASCII characters", "copy the key again from the provider's console"))
-    return found
+# (message, hint) for each fault secrets.key_faults finds.
+_WORDING = {
+    KEY_AROUND_NEWLINE: ("API key has surrounding whitespace or a newline", "remove it; check how the key was pasted"),
+    KEY_AROUND_WHITESPACE: ("API key has surrounding whitespace or a newline", "remove it; check how the key was pasted"),
+    KEY_INNER_WHITESPACE: ("API key contains whitespace", "remove the spaces or line breaks inside the key"),
+    KEY_QUOTES: ("API key includes quote characters that are part of the value", "remove the inner quotes"),
+    KEY_BEARER: ("API key starts with 'Bearer'; the client adds that itself", "keep only the key"),
+    KEY_NOT_ASCII: (
+        "API key contains non-ASCII or control characters",
+        "copy the key again from the provider's console",
+    ),
+}
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
@@ -47,5 +55,6 @@ def check(view: ConfigView) -> Iterator[Problem]:
         value = item.value
         if item.role != API_KEY or not isinstance(value, str) or is_interpolation(value) or value == "???":
             continue
-        for message, hint in key_format_problems(value):
+        for fault in key_faults(value):
+            message, hint = _WORDING[fault]
             yield view.problem(item.path, ID, message, hint=hint)
