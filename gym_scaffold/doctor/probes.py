@@ -27,7 +27,7 @@ from gym_scaffold.doctor.classify import (
     transport_kind,
 )
 from gym_scaffold.doctor.results import ServerResult, Status
-from gym_scaffold.doctor.static import split_url
+from gym_scaffold.urls import split_url
 
 STEPS = ("network", "auth", "model", "inference")
 INFERENCE_PROMPT = "Reply with the single word OK."

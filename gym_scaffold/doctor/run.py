@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gym_scaffold.doctor.classify import Category, Diagnosis
 from gym_scaffold.doctor.results import Check, DoctorResult, ServerResult, Status
-from gym_scaffold.doctor.static import provider_of_host, run_static, split_url
+from gym_scaffold.doctor.static import provider_of_host, run_static
 from gym_scaffold.doctor.targets import (
     Overrides,
     UsageError,
@@ -21,6 +21,7 @@ from gym_scaffold.doctor.targets import (
     from_env_yaml,
 )
 from gym_scaffold.secrets import Secret, looks_like_secret
+from gym_scaffold.urls import split_url
 
 _SECRET_NAME = re.compile(r"(?:api_key|token|secret|password)$", re.IGNORECASE)
 

@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 
+from gym_scaffold import urls
 from gym_scaffold.doctor.classify import Category, Diagnosis
 from gym_scaffold.doctor.results import ServerResult, Status
 from gym_scaffold.secrets import (
@@ -28,8 +29,6 @@ from gym_scaffold.secrets import (
     provider_of,
     redact,
 )
-
-ENDPOINT_SUFFIXES = ("/chat/completions", "/completions", "/responses", "/models", "/embeddings")
 
 # Values people leave in configs instead of a key: always wrong.
 _PLACEHOLDER = re.compile(
@@ -126,15 +125,6 @@ def _strip_userinfo(url: str) -> str:
             netloc += f":{parts.port}"
         return urllib.parse.urlunsplit((parts.scheme, "***@" + netloc, parts.path, "", ""))
     return url
-
-
-def split_url(url: str) -> urllib.parse.SplitResult | None:
-    try:
-        parts = urllib.parse.urlsplit(url)
-        _ = parts.port  # raises on a bad port
-        return parts
-    except ValueError:
-        return None
 
 
 # --------------------------------------------------------------------------- key
@@ -250,27 +240,29 @@ def _check_base_url(res: ServerResult) -> Diagnosis | None:
         return fail(f"no base URL: {w.base_url} is not set", f"Set {w.base_url}, e.g. https://api.openai.com/v1.")
     if not isinstance(url, str):
         return fail(f"base URL in {w.base_url} is a {type(url).__name__}, not a string", f"Set {w.base_url} to one URL.")
-    if url != url.strip() or any(c.isspace() for c in url):
+    faults, parts = urls.inspect_url(url)
+    kinds = {fault.kind: fault.detail for fault in faults}
+    if urls.WHITESPACE in kinds:
         return fail(f"base URL in {w.base_url} contains whitespace", f"Remove the whitespace from {w.base_url}.")
     if _PLACEHOLDER.match(url) or url == "":
         return fail(f"base URL in {w.base_url} is a placeholder ({url!r})", f"Set {w.base_url} to the server's URL.")
-    parts = split_url(url)
-    if parts is None:
+    if urls.UNPARSEABLE in kinds:
         return fail(f"base URL {url!r} cannot be parsed (bad port?)", f"Fix {w.base_url}.")
-    if parts.scheme not in ("http", "https"):
-        if not parts.scheme or not parts.netloc:
-            return fail(f"base URL {_strip_userinfo(url)!r} has no http:// or https:// scheme",
-                        f"Write the full URL in {w.base_url}, e.g. https://{url.lstrip('/')}.")
-        return fail(f"base URL scheme {parts.scheme!r} is not http or https", f"Use http:// or https:// in {w.base_url}.")
-    if not parts.hostname:
+    if urls.NO_SCHEME in kinds:
+        return fail(f"base URL {_strip_userinfo(url)!r} has no http:// or https:// scheme",
+                    f"Write the full URL in {w.base_url}, e.g. https://{url.lstrip('/')}.")
+    if urls.BAD_SCHEME in kinds:
+        return fail(f"base URL scheme {kinds[urls.BAD_SCHEME]!r} is not http or https",
+                    f"Use http:// or https:// in {w.base_url}.")
+    if urls.NO_HOST in kinds:
         return fail(f"base URL {url!r} has no host", f"Fix {w.base_url}.")
     path = parts.path.rstrip("/")
-    for suffix in ENDPOINT_SUFFIXES:
-        if path.endswith(suffix):
-            return fail(
-                f"base URL ends with the endpoint {suffix}: the SDK appends it again ({path}{suffix})",
-                f"Remove {suffix} from {w.base_url}; keep the API root (usually ending in /v1).",
-            )
+    if urls.ENDPOINT_SUFFIX in kinds:
+        suffix = kinds[urls.ENDPOINT_SUFFIX]
+        return fail(
+            f"base URL ends with the endpoint {suffix}: the SDK appends it again ({path}{suffix})",
+            f"Remove {suffix} from {w.base_url}; keep the API root (usually ending in /v1).",
+        )
     warnings: list[tuple[str, str]] = []
     if parts.username or parts.password:
         warnings.append(("the base URL carries credentials (user:password@)",
@@ -278,7 +270,7 @@ def _check_base_url(res: ServerResult) -> Diagnosis | None:
     if parts.query or parts.fragment:
         warnings.append((f"the base URL has a query or fragment ({'?' + parts.query if parts.query else '#'})",
                          "The SDK appends paths after it; for Azure put api-version in default_query."))
-    if not path and t.implementation != "azure_openai_model" and w.provider != "azure":
+    if urls.NO_PATH in kinds and t.implementation != "azure_openai_model" and w.provider != "azure":
         warnings.append(("the base URL has no path: most OpenAI-compatible servers serve under /v1",
                          f"If requests answer 404, add /v1 to {w.base_url}."))
     host = parts.hostname
@@ -329,7 +321,7 @@ _PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy", "no_proxy")
 
 def proxy_for(url: str, environ: Mapping[str, str]) -> tuple[str | None, str | None, bool]:
     """(variable name, proxy URL, bypassed by NO_PROXY) in effect for `url` under `environ`."""
-    parts = split_url(url)
+    parts = urls.split_url(url)
     if parts is None or not parts.hostname:
         return None, None, False
     found: dict[str, tuple[str, str]] = {}
@@ -395,4 +387,4 @@ def run_static(res: ServerResult, environ: Mapping[str, str]) -> Diagnosis | Non
     return key or url or model
 
 
-__all__ = ["KEY_PREFIXES", "is_local_host", "provider_of_host", "proxy_for", "run_static", "split_url"]
+__all__ = ["KEY_PREFIXES", "is_local_host", "provider_of_host", "proxy_for", "run_static"]

@@ -16,8 +16,8 @@ Passing:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
+from gym_scaffold import urls
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem, Severity, shorten
 from gym_scaffold.rules._fields import BASE_URL, endpoint_values
@@ -27,49 +27,51 @@ ID = "base-url"
 SEVERITY = "error"
 SUMMARY = "base URL without scheme or host, or ending in an endpoint path such as /chat/completions"
 
-_ENDPOINT_SUFFIXES = ("/chat/completions", "/completions", "/responses", "/embeddings", "/models")
-
-
 def _looks_like_url_attempt(text: str) -> bool:
     # `dummy`, `EMPTY` and `null` stand in for unused endpoints in real configs.
     return any(mark in text for mark in ("://", "/", ".", ":"))
 
 
 def url_problems(url: str) -> list[tuple[Severity, str, str]]:
-    """(severity, message, hint) for each thing wrong with `url`; shared with `doctor`."""
+    """(severity, message, hint) for each thing wrong with `url`."""
+    faults, parts = urls.inspect_url(url)
     text = url.strip()
-    if text != url:
-        return [(Severity.ERROR, "base URL has surrounding whitespace", "remove the spaces or newline")]
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError as exc:
-        return [(Severity.ERROR, f"base URL is not a valid URL ({shorten(str(exc))})", "write it as https://host/v1")]
-    if parts.scheme not in ("http", "https"):
-        return [(Severity.ERROR, "base URL needs an http:// or https:// scheme", f"write https://{shorten(text.split('://')[-1])}")]
-    if not parts.hostname:
-        return [(Severity.ERROR, "base URL has no host", "write it as https://host/v1")]
     found = []
-    path = parts.path.rstrip("/")
-    for suffix in _ENDPOINT_SUFFIXES:
-        if path.endswith(suffix):
-            base = text[: text.rstrip("/").rfind(suffix)]
+    for fault in faults:
+        if fault.kind == urls.WHITESPACE:
+            where = "surrounding whitespace" if fault.detail == "around" else "whitespace inside it"
+            found.append((Severity.ERROR, f"base URL has {where}", "remove the spaces or newline"))
+        elif fault.kind == urls.UNPARSEABLE:
+            found.append(
+                (Severity.ERROR, f"base URL is not a valid URL ({shorten(fault.detail)})", "write it as https://host/v1")
+            )
+        elif fault.kind in (urls.NO_SCHEME, urls.BAD_SCHEME):
             found.append(
                 (
                     Severity.ERROR,
-                    f"base URL ends in the endpoint path {suffix}; the server appends it itself",
+                    "base URL needs an http:// or https:// scheme",
+                    f"write https://{shorten(text.split('://')[-1])}",
+                )
+            )
+        elif fault.kind == urls.NO_HOST:
+            found.append((Severity.ERROR, "base URL has no host", "write it as https://host/v1"))
+        elif fault.kind == urls.ENDPOINT_SUFFIX:
+            base = text[: text.rstrip("/").rfind(fault.detail)]
+            found.append(
+                (
+                    Severity.ERROR,
+                    f"base URL ends in the endpoint path {fault.detail}; the server appends it itself",
                     f"use {shorten(base)}",
                 )
             )
-            break
-    if not path and not parts.query:
-        found.append(
-            (
-                Severity.WARNING,
-                "base URL has no path; OpenAI-compatible servers usually serve under /v1",
-                f"did you mean {shorten(text.rstrip('/'))}/v1?",
+        elif fault.kind == urls.NO_PATH and parts is not None and not parts.query:
+            found.append(
+                (
+                    Severity.WARNING,
+                    "base URL has no path; OpenAI-compatible servers usually serve under /v1",
+                    f"did you mean {shorten(text.rstrip('/'))}/v1?",
+                )
             )
-        )
     return found
 
 
