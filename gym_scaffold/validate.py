@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 # The YAML reader, composer and resolver are imported on first use: a run whose every
-# file is answered from the cache never loads ruamel.yaml or the schema engine.
+# file is answered from the cache never loads the YAML parser or the schema engine.
 def compose(*args: Any, **kwargs: Any) -> Any:
     from gym_scaffold.config.compose import compose as real
 

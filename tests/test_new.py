@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from new_support import (
     TEMPLATE,
     clean_env,
@@ -21,7 +22,6 @@ from new_support import (
     run_cli,
     snapshot,
 )
-from ruamel.yaml import YAML
 
 from gym_scaffold import scaffold
 
@@ -39,7 +39,7 @@ def gym(tmp_path: Path) -> Path:
 
 
 def load_yaml(path: Path):
-    return YAML(typ="safe").load(path.read_text())
+    return yaml.safe_load(path.read_text())
 
 
 EXPECTED_FILES = {

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from new_support import (
     TEMPLATE,
     clean_env,
@@ -16,7 +17,6 @@ from new_support import (
     make_gym_tree,
     run_cli,
 )
-from ruamel.yaml import YAML
 
 from gym_scaffold import scaffold
 
@@ -27,7 +27,7 @@ TEMPLATE_LINE = "# New in the template: a line every generated server gets.\n"
 
 
 def load_yaml(path: Path):
-    return YAML(typ="safe").load(path.read_text())
+    return yaml.safe_load(path.read_text())
 
 
 def copier(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -1,10 +1,11 @@
 """Read one YAML file into plain Python data plus the position of every key and value.
 
-NeMo Gym reads YAML through OmegaConf, that is PyYAML's YAML 1.1 rules without
+NeMo Gym reads YAML through OmegaConf, that is PyYAML with YAML 1.1 rules without
 timestamps: `yes` and `on` are booleans, `010` is 8, `1e3` is a float, `0o17` and
-`2024-01-01` are strings. ruamel.yaml defaults to YAML 1.2, so we let it only *compose*
-the file (fast, in C when ruamel.yaml.clib is there, with marks on every node) and turn
-nodes into values ourselves with NeMo Gym's rules. No tag ever constructs an object.
+`2024-01-01` are strings. We use PyYAML's parser too, so a file NeMo Gym cannot read is
+one we cannot read, with the same message; libyaml (in C, in PyYAML's wheels) only
+*composes* the file into nodes that carry marks, and we turn nodes into values ourselves
+with NeMo Gym's rules. No tag ever constructs an object.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent, NodeEvent
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-from ruamel.yaml.resolver import VersionedResolver
+import yaml
+from yaml.error import MarkedYAMLError, YAMLError
+from yaml.events import CollectionEndEvent, CollectionStartEvent, NodeEvent
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from gym_scaffold import safeio
 from gym_scaffold.problem import Problem, Severity
@@ -64,13 +64,61 @@ _FLOAT = re.compile(
 )
 
 
-class _PlainMarkingResolver(VersionedResolver):
-    """Leaves plain scalars for `_resolve_plain`, so YAML 1.1 rules apply, not ruamel's."""
+class _PlainMarkingResolver:
+    """Tags untagged plain scalars `_PLAIN`, left for `resolve_plain`; everything else
+    untagged gets its kind's standard tag. (No regexes per scalar, unlike PyYAML's own.)"""
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is ScalarNode and implicit[0]:
-            return _PLAIN
-        return super().resolve(kind, value, implicit)
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            return _PLAIN if implicit[0] else _YAML + "str"
+        return _YAML + ("seq" if kind is SequenceNode else "map")
+
+    # The pure-Python composer asks for these; there are no path resolvers to track.
+    def descend_resolver(self, *_: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+try:
+    from yaml._yaml import CParser
+except ImportError:
+    CParser = None
+
+if CParser is not None:
+
+    class _Composer(CParser, _PlainMarkingResolver):  # type: ignore[misc]
+        pass
+
+else:  # PyYAML built without libyaml: the same parser in Python, slower
+
+    class _Composer(  # type: ignore[no-redef]
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _PlainMarkingResolver
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+
+def _compose(text: str) -> Any:
+    """The node tree of a one-document text (None when it holds no document)."""
+    composer = _Composer(text)
+    try:
+        return composer.get_single_node()
+    finally:
+        composer.dispose()
+
+
+def _events(text: str) -> Any:
+    composer = _Composer(text)
+    try:
+        while (event := composer.get_event()) is not None:
+            yield event
+    finally:
+        composer.dispose()
 
 
 def _sexagesimal(text: str, convert: Any) -> Any:
@@ -159,12 +207,6 @@ class Document:
         return Problem(self.path, line, column, severity, rule, message, hint)
 
 
-def _tag(node: Any) -> str:
-    # Reading `node.tag` URI-decodes on every access; resolver-made tags need no decoding.
-    ctag = node.ctag
-    return ctag.suffix if ctag.handle is None else str(ctag)
-
-
 class _TooLarge(Exception):
     pass
 
@@ -201,8 +243,8 @@ class _Builder:
         return None
 
     def _check_tag(self, node: Any, expected: str) -> None:
-        tag = _tag(node)
-        if tag not in (_YAML + expected, "!"):
+        tag = node.tag
+        if tag != _YAML + expected:
             self._report(
                 node,
                 "yaml-tag",
@@ -211,14 +253,14 @@ class _Builder:
             )
 
     def _scalar(self, node: ScalarNode) -> Any:
-        tag, text = _tag(node), node.value
+        tag, text = node.tag, node.value
         if tag == _PLAIN:
             value = resolve_plain(text)
             if isinstance(value, str) and _INT.match(text):
                 # More digits than Python converts (4300): PyYAML, hence NeMo Gym, fails on it.
                 self._report(node, "yaml-syntax", f"integer with {len(text)} digits: too long to be read")
             return value
-        if tag in (_YAML + "str", "!"):
+        if tag == _YAML + "str":
             return text
         if tag in (_YAML + "null", _YAML + "bool", _YAML + "int", _YAML + "float"):
             value = resolve_plain(text)
@@ -249,7 +291,7 @@ class _Builder:
         merge_sources = []  # `<<` values; applied after the explicit keys, which win
         first_seen: dict = {}
         for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == "<<" and _tag(key_node) in (
+            if isinstance(key_node, ScalarNode) and key_node.value == "<<" and key_node.tag in (
                 _PLAIN,
                 _YAML + "merge",
             ):
@@ -289,15 +331,6 @@ class _Builder:
                 child = path + (key,)
                 self.doc.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 into[key] = self.build(value_node, child, depth + 1)
-
-
-def _make_yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=False)
-    yaml.Resolver = _PlainMarkingResolver
-    return yaml
-
-
-_yaml: YAML | None = None
 
 
 def _decode(raw: bytes, doc: Document) -> str | None:
@@ -350,6 +383,8 @@ def _syntax_problem(doc: Document, exc: YAMLError, text: str) -> Problem:
     if at_tab or "'\\t'" in what:
         what = "tab character where YAML allows only spaces"
         hint = "indent with spaces"
+    elif "exceeded maximum nesting depth" in what:  # libyaml's own limit (1000), past ours
+        what = f"nesting deeper than {MAX_DEPTH} levels"
     elif "expected a single document" in str(exc) or "but found another document" in what:
         what = "more than one YAML document in the file"
         hint = "NeMo Gym reads one document per config file: remove the extra '---' section"
@@ -367,7 +402,7 @@ def _prescan(text: str, doc: Document) -> bool:
     """Stream the parser's events; True (with a problem) when the document nests deeper
     than MAX_DEPTH or holds more than MAX_NODES values. Syntax errors are left to compose."""
     depth = nodes = 0
-    for event in _make_yaml().parse(text):
+    for event in _events(text):
         if isinstance(event, NodeEvent):
             nodes += 1
             if nodes > MAX_NODES:
@@ -397,14 +432,11 @@ def _prescan(text: str, doc: Document) -> bool:
 
 def load_text(text: str, display_path: str) -> Document:
     """Load YAML source already in memory (tests and env.yaml snippets use this)."""
-    global _yaml
     doc = Document(display_path)
-    if _yaml is None:
-        _yaml = _make_yaml()
     try:
         if _needs_prescan(text) and _prescan(text, doc):
             return doc
-        node = _yaml.compose(text)
+        node = _compose(text)
     except YAMLError as exc:
         doc.problems.append(_syntax_problem(doc, exc, text))
         return doc

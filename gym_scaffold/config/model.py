@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gym_scaffold.problem import Problem, Severity
 
-if TYPE_CHECKING:  # the loader imports ruamel.yaml; a fully cached run never needs it
+if TYPE_CHECKING:  # the loader imports PyYAML; a fully cached run never needs it
     from gym_scaffold.config.loader import DataPath, Document
 
 SERVER_TYPES = ("responses_api_models", "resources_servers", "responses_api_agents")
