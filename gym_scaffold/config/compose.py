@@ -33,7 +33,7 @@ import errno
 import os
 import stat
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -587,6 +587,91 @@ def _path(start: int, goal: int, successors: dict[int, list[int]], component: li
 
 
 # --------------------------------------------------------------------------------------
+# Composing without merging: most files share no top-level key with the files merged
+# with them and hold no directive. Their composed data is then the union of the
+# documents' top-level mappings, and origins are read from the documents' own position
+# tables on demand, with no tree built.
+
+
+class _PositionTable(Mapping):
+    """DataPath -> Origin, read from the Document that supplied each top-level key."""
+
+    __slots__ = ("_owners", "_root", "_of_key")
+
+    def __init__(self, owners: dict[Any, Document], root: Document, *, of_key: bool) -> None:
+        self._owners, self._root, self._of_key = owners, root, of_key
+
+    def _table(self, path: DataPath) -> tuple[Document | None, dict]:
+        doc = self._owners.get(path[0]) if path else (None if self._of_key else self._root)
+        if doc is None:
+            return None, {}
+        return doc, doc.key_positions if self._of_key else doc.value_positions
+
+    def get(self, path: DataPath, default: Any = None) -> Any:
+        doc, table = self._table(path)
+        position = table.get(path)
+        return default if position is None else Origin(doc.path, position[0], position[1])
+
+    def __getitem__(self, path: DataPath) -> Origin:
+        origin = self.get(path)
+        if origin is None:
+            raise KeyError(path)
+        return origin
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, tuple) and path in self._table(path)[1]
+
+    def __iter__(self) -> Iterator[DataPath]:
+        for doc in {id(doc): doc for doc in self._owners.values()}.values():
+            table = doc.key_positions if self._of_key else doc.value_positions
+            yield from (path for path in table if path and self._owners.get(path[0]) is doc)
+        if not self._of_key and () in self._root.value_positions:
+            yield ()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+_directive_flags: dict[int, tuple[weakref.ref, bool]] = {}
+
+
+def _data_has_directives(doc: Document) -> bool:
+    entry = _directive_flags.get(id(doc))
+    if entry is not None and entry[0]() is doc:
+        return entry[1]
+    stack = [doc.data]
+    found = False
+    while stack and not found:
+        value = stack.pop()
+        if value.__class__ is dict:
+            found = INHERIT_FROM in value or COPY in value or DELETE_KEY in value
+            stack.extend(value.values())
+        elif value.__class__ is list:
+            stack.extend(value)
+        elif value.__class__ is str:
+            found = value.startswith(_INHERIT_STR) or value.startswith(_COPY_STR)
+    key = id(doc)
+    _directive_flags[key] = (weakref.ref(doc, lambda _r, key=key: _directive_flags.pop(key, None)), found)
+    return found
+
+
+def _union(sources: list[Document]) -> tuple[dict, dict[Any, Document]] | None:
+    """The merge of `sources` when no top-level key is in two of them and none holds a
+    directive (merging is then a union); None otherwise."""
+    data: dict = {}
+    owners: dict[Any, Document] = {}
+    for doc in sources:
+        for key in doc.data:
+            if key in owners:
+                return None
+            owners[key] = doc
+        if _data_has_directives(doc):
+            return None
+        data.update(doc.data)
+    return data, owners
+
+
+# --------------------------------------------------------------------------------------
 # Directives
 
 
@@ -787,6 +872,23 @@ def compose(
     cache = {} if cache is None else cache
     problems: list[Problem] = []
     documents, merge_order = _collect(files, list(roots), display, cache, problems)
+    sources = [doc for doc in merge_order if isinstance(doc.data, dict)]
+    env_data = env.document.data if env is not None else None
+    if isinstance(env_data, dict):
+        sources.append(env.document)
+    union = _union(sources) if sources and (env_data is None or isinstance(env_data, dict)) else None
+    if union is not None:
+        data, owners = union
+        composed = Composed(
+            data=data,
+            origins=_PositionTable(owners, sources[-1], of_key=False),
+            key_origins=_PositionTable(owners, sources[-1], of_key=True),
+            env=env,
+            documents=documents,
+            problems=problems,
+            env_keys=frozenset(str(k) for k in env_data) if isinstance(env_data, dict) else frozenset(),
+        )
+        return composed
     root: _Node | None = None
     directives_seen = False
     for doc in merge_order:

@@ -65,8 +65,8 @@ class Composed:
     """Config files merged the way NeMo Gym merges them, before interpolation."""
 
     data: dict
-    origins: dict[DataPath, Origin] = field(default_factory=dict)  # value positions
-    key_origins: dict[DataPath, Origin] = field(default_factory=dict)  # key positions
+    origins: Mapping[DataPath, Origin] = field(default_factory=dict)  # value positions
+    key_origins: Mapping[DataPath, Origin] = field(default_factory=dict)  # key positions
     documents: list[Document] = field(default_factory=list)  # every file read, in order
     problems: list[Problem] = field(default_factory=list)  # includes, directives
     env: EnvFile | None = None
