@@ -615,3 +615,45 @@ def test_corpus_benchmark_with_its_include_present(tmp_path):
     c = run(tmp_path, "benchmarks/math-500/config.yaml")
     assert c.problems == [] and c.unresolved == []
     assert set(c.data) == {"config_paths", "math_500_math_with_judge_resources_server", "math_500_math_with_judge_simple_agent"}
+
+
+def _compose_both_ways(files, root, env, monkeypatch):
+    """compose() as it runs (a union where it can) and with every merge done in full."""
+    from gym_scaffold.config import compose as module
+
+    quick = compose(files, roots=[root], env=env, display=lambda p: p.relative_to(root).as_posix())
+    with monkeypatch.context() as patched:
+        patched.setattr(module, "_union", lambda sources: None)
+        full = compose(files, roots=[root], env=env, display=lambda p: p.relative_to(root).as_posix())
+    return quick, full
+
+
+@pytest.mark.parametrize("with_env", [False, True])
+def test_union_shortcut_equals_a_full_merge_on_the_corpus(corpus_tree, tmp_path, monkeypatch, with_env):
+    env = None
+    if with_env:
+        env_path = write(tmp_path, "env.yaml", "policy_base_url: https://api.example.com/v1\npolicy_api_key: x\n")
+        env = load_env_file(env_path, "env.yaml")
+    shortcuts = 0
+    for path in sorted(corpus_tree.rglob("*.yaml")):
+        if not path.stat().st_size:
+            continue
+        quick, full = _compose_both_ways([path], corpus_tree, env, monkeypatch)
+        shortcuts += not isinstance(quick.origins, dict)
+        assert quick.data == full.data, path
+        assert dict(quick.origins) == dict(full.origins), path
+        assert dict(quick.key_origins) == dict(full.key_origins), path
+        assert quick.problems == full.problems and quick.env_keys == full.env_keys, path
+    assert shortcuts > 100  # the shortcut is taken, so the comparison means something
+
+
+def test_union_shortcut_not_taken_when_files_share_a_key(tmp_path, monkeypatch):
+    write(tmp_path, "base.yaml", "policy_model:\n  responses_api_models:\n    openai_model: {a: 1}\n")
+    top = write(
+        tmp_path,
+        "top.yaml",
+        "config_paths: [base.yaml]\npolicy_model:\n  responses_api_models:\n    openai_model: {b: 2}\n",
+    )
+    quick, full = _compose_both_ways([top], tmp_path, None, monkeypatch)
+    assert quick.data["policy_model"]["responses_api_models"]["openai_model"] == {"a": 1, "b": 2}
+    assert quick.data == full.data and dict(quick.origins) == dict(full.origins)
