@@ -27,12 +27,30 @@ def find_root(start: Path) -> Path:
 
 
 def _walk_yaml(directory: Path) -> Iterator[Path]:
-    # os.walk without following symlinks: a symlink loop cannot trap us.
-    for current, dirs, files in os.walk(directory, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith(YAML_SUFFIXES):
-                yield Path(current) / name
+    """YAML files under `directory`, depth first in name order: a directory's own files,
+    then its subdirectories'. Symbolic links to directories are not followed (a link loop
+    cannot trap us); unreadable directories are passed over."""
+    pending = [os.fspath(directory)]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        subdirectories = []
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()  # the file type from the listing: no stat call
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if name not in _SKIP_DIRS and not name.startswith(".") and not entry.is_symlink():
+                    subdirectories.append(entry.path)
+            elif name.endswith(YAML_SUFFIXES):
+                yield Path(entry.path)
+        pending.extend(reversed(subdirectories))
 
 
 def default_targets(root: Path) -> list[Path]:
@@ -42,6 +60,24 @@ def default_targets(root: Path) -> list[Path]:
     if env.is_file():
         found.append(env)
     return found
+
+
+def walk_reaches(top: Path, directory: Path) -> bool:
+    """Would walking `top` descend into `directory`? (Lexically: no skipped directory between.)"""
+    try:
+        between = directory.relative_to(top).parts
+    except ValueError:
+        return False
+    return not any(part in _SKIP_DIRS or part.startswith(".") for part in between)
+
+
+def in_config_dirs(path: Path, root: Path) -> bool:
+    """Is `path` one of the files default_targets(root) walks to? (Lexically.)"""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    return len(parts) > 1 and parts[0] in CONFIG_DIRS and walk_reaches(root / parts[0], path.parent)
 
 
 def expand(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:

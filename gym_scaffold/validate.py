@@ -228,6 +228,11 @@ class Validator:
                 ]
         return inputs, view.cache.get(LOOKUPS, {})
 
+    def _walked_root(self, paths: list[Path]) -> bool:
+        """Did the walk of one of `paths` (the root or a directory above it) see every
+        config file of the root?"""
+        return any(path.is_dir() and discover.walk_reaches(path, self.root) for path in map(self._abs, paths))
+
     def _inside_roots(self, path: Path) -> bool:
         lexical = os.path.normpath(path)
         return any(
@@ -259,6 +264,10 @@ class Validator:
             return
         if self.index is not None:
             self.index.built()  # once, before forking, rather than once in every worker
+        # The first file loads the YAML reader, the schema engine and the rules: once, here,
+        # rather than once in every worker.
+        self.check_file(files[0], env)
+        files = files[1:]
         children = []
         for chunk in (files[i::workers] for i in range(1, workers)):
             read_end, write_end = os.pipe()
@@ -344,7 +353,16 @@ class Validator:
         from gym_scaffold import checkout
 
         def build_index() -> checkout.CheckoutIndex:
-            everything = discover.default_targets(self.root) if options.paths else files
+            if not options.paths:
+                everything = files
+            elif self._walked_root(options.paths):  # `validate .`: the walk is done already
+                order = {name: i for i, name in enumerate(discover.CONFIG_DIRS)}
+                everything = sorted(
+                    (p for p in files if discover.in_config_dirs(p, self.root)),
+                    key=lambda p: order.get(p.relative_to(self.root).parts[0], -1),
+                )
+            else:
+                everything = discover.default_targets(self.root)
             return checkout.build_index((p for p in everything if p.name != discover.ENV_FILE_NAME), self.read)
 
         self.index = checkout.LazyIndex(build_index)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gym_scaffold.checkout import build_index, scan_text
+from gym_scaffold.discover import CONFIG_DIRS
 from gym_scaffold.validate import ValidateOptions, run_validate
 
 # Every real bug of the corpus (its README, plus the two found since): file -> {(line, rule)}.
@@ -51,6 +52,16 @@ def test_corpus_reports_exactly_the_known_bugs(corpus_tree):
         if problem.severity.value == "error":
             errors.setdefault(problem.path, set()).add((problem.line, problem.rule))
     assert errors == KNOWN_BUGS
+
+
+def test_corpus_named_as_a_directory_reports_the_same(corpus_tree):
+    # `validate .` walks the whole tree (more files than the config directories) and
+    # builds the checkout index from that walk, in several processes.
+    def key(p):
+        return (p.path, p.line, p.column, p.rule, p.message)
+
+    in_config_dirs = [p for p in _validate(corpus_tree, ".") if p.path.split("/")[0] in CONFIG_DIRS]
+    assert sorted(map(key, in_config_dirs)) == sorted(map(key, _validate(corpus_tree)))
 
 
 def test_corpus_hints_name_the_fix(corpus_tree):
@@ -122,6 +133,15 @@ def test_missing_reference_gets_a_did_you_mean(tmp_path):
     (problem,) = _errors(_validate(tmp_path), "server-reference")
     assert (problem.path, problem.line, problem.column) == (AGENT_CONFIG, 7, 15)
     assert "math_with_judg" in problem.message and problem.hint == "did you mean 'math_with_judge'?"
+
+
+def test_instances_outside_the_config_directories_are_not_in_the_index(tmp_path):
+    notes = "notes/math.yaml"  # a NeMo Gym-like file no run would load
+    tree(tmp_path, {notes: MATH, AGENT_CONFIG: AGENT.format(resources="math_with_judge", model="policy_model")})
+    for paths in ((), (".",), ("..",)):
+        (problem,) = _errors(_validate(tmp_path / "responses_api_agents" if paths == ("..",) else tmp_path, *paths),
+                             "server-reference")
+        assert "math_with_judge" in problem.message
 
 
 def test_reference_of_the_wrong_type(tmp_path):
