@@ -244,9 +244,12 @@ def server_schema_path(
     relative = implementation_schema_path(server_type, implementation)
     if relative is not None or view.root is None:
         return relative
-    relative, inputs = _derived_schema_path(
-        view.root, server_type, implementation, entrypoint, view.derived_cache
-    )
+    memo = view.run_cache.setdefault("gym_scaffold.schemas.derived", {})
+    key = (server_type, implementation, entrypoint if isinstance(entrypoint, str) else None)
+    found = memo.get(key)
+    if found is None:  # once per run: the sources do not change while it lasts
+        found = memo[key] = _derived_schema_path(view.root, server_type, implementation, entrypoint, view.derived_cache)
+    relative, inputs = found
     view.cache.setdefault(INPUTS, set()).update(inputs)
     return relative
 

@@ -106,8 +106,10 @@ class Validator:
         self.roots = [*self._extra_roots(), self.root]
         self.loaded: dict[Path, Document] = {}  # every YAML file read in this run
         self._display: dict[Path, str] = {}
+        self._shown_paths: dict[str, Path] = {}  # the other way round
         self.result = Result()
         self.read = ReadOnce()  # every stage shares one read of each file
+        self.run_cache: dict = {}  # ConfigView.run_cache
         self.results_cache = ResultCache(self.root, options.environ, self.read) if options.use_cache else None
         # Instance name -> server types over the whole checkout (checkout.py); built in run().
         self.index: Mapping[str, frozenset[str]] | None = None
@@ -124,6 +126,7 @@ class Validator:
         shown = self._display.get(path)
         if shown is None:
             shown = self._display[path] = discover.display_path(path, self.cwd)
+            self._shown_paths[shown] = path
         return shown
 
     def _abs(self, path: Path) -> Path:
@@ -212,8 +215,9 @@ class Validator:
         self._add_all(p for p in composed.problems if p.path == shown)
         self._add_all(p for p in view.resolved.problems if p.path == shown)
         self._run_rules(view)
-        read = {id(document) for document in composed.documents}
-        inputs = env_inputs + [p for p, document in self.loaded.items() if id(document) in read]
+        if self.results_cache is None:
+            return [], {}
+        inputs = env_inputs + [self._shown_paths[document.path] for document in composed.documents]
         inputs += view.cache.get(INPUTS, ())  # app.py sources, implementation directories
         # Every place an include could be found, so a missing one that appears later counts;
         # only inside the roots: compose refuses (and never reads) includes from elsewhere.
@@ -316,6 +320,7 @@ class Validator:
             root=self.root,
             checkout=checkout,
             derived_cache=self.derived_cache,
+            run_cache=self.run_cache,
         )
 
     def _run_rules(self, view: ConfigView) -> None:

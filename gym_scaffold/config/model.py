@@ -35,8 +35,9 @@ RESERVED_TOP_LEVEL_KEYS = frozenset(
 MANDATORY = "???"  # OmegaConf's "supplied later" marker
 
 # view.cache keys a rule fills for the result cache (gym_scaffold/cache.py):
-INPUTS = "gym_scaffold.inputs"  # set of Paths the check read besides YAML (app.py, directories)
+INPUTS = "gym_scaffold.inputs"  # paths (str or Path) the check read besides YAML (app.py, directories)
 LOOKUPS = "gym_scaffold.lookups"  # instance names looked up in the checkout index
+_SERVERS = "gym_scaffold.servers"  # ConfigView.servers(), found once per view
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,9 @@ class ConfigView:
     checkout: Mapping[str, frozenset[str]] | None = None
     # Where schemas derived from app.py sources are kept between runs; None: derive afresh.
     derived_cache: Path | None = None
+    # Shared by every view of one run: what the rules learnt about the file system, which
+    # does not change while a run lasts (a checkout has hundreds of servers in few directories).
+    run_cache: dict = field(default_factory=dict)
 
     @property
     def env(self) -> EnvFile | None:
@@ -191,7 +195,10 @@ class ConfigView:
         return Problem(origin.path, origin.line, origin.column, severity, rule, message, hint)
 
     def servers(self) -> Iterator[Server]:
-        return iter_servers(self.resolved.data)
+        found = self.cache.get(_SERVERS)
+        if found is None:
+            found = self.cache[_SERVERS] = list(iter_servers(self.resolved.data))
+        return iter(found)
 
     def is_deferred(self, path: DataPath) -> bool:
         return path in self.resolved.deferred

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem, shorten
-from gym_scaffold.rules._values import iter_scalars
+from gym_scaffold.rules._values import written_scalars
 
 ID = "double-question-mark"
 SEVERITY = "error"
@@ -39,7 +39,7 @@ SUMMARY = "a literal `??` where the `???` marker (or a ${...} reference) was mea
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    for path, value in iter_scalars(view.composed.data):
+    for path, value in written_scalars(view):
         if value == "??":
             yield view.problem(
                 path,

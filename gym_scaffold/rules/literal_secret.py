@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.rules._values import iter_scalars, written_in_env_file
+from gym_scaffold.rules._values import written_in_env_file, written_scalars
 from gym_scaffold.secrets import looks_like_secret, provider_of, redact
 
 ID = "literal-secret"
@@ -43,7 +43,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
     env_keys = view.composed.env_keys if view.env is not None else frozenset()
     if written_in_env_file(view) and not view.run_mode:
         return
-    for path, value in iter_scalars(view.composed.data):
+    for path, value in written_scalars(view):
         if path and path[0] in env_keys:
             continue  # env.yaml is where keys belong
         if looks_like_secret(value):

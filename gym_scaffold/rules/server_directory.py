@@ -64,6 +64,19 @@ def _home(view: ConfigView, path: tuple, server_type: str) -> str | None:
     return None
 
 
+def _facts(view: ConfigView, folder: str, entrypoint: str | None) -> tuple[bool, list[str], bool]:
+    """(the directory exists, the requirements files in it, the entrypoint is a file in it),
+    looked up once per run."""
+    memo = view.run_cache.setdefault(ID, {})
+    facts = memo.get((folder, entrypoint))
+    if facts is None:
+        is_dir = os.path.isdir(folder)
+        present = [name for name in REQUIREMENTS if is_dir and os.path.isfile(os.path.join(folder, name))]
+        entry_found = bool(is_dir and entrypoint and os.path.isfile(os.path.join(folder, entrypoint)))
+        facts = memo[(folder, entrypoint)] = (is_dir, present, entry_found)
+    return facts
+
+
 def check(view: ConfigView) -> Iterator[Problem]:
     root = view.root
     if root is None:
@@ -73,14 +86,14 @@ def check(view: ConfigView) -> Iterator[Problem]:
     for server in view.servers():
         # String paths: this runs for every server of a checkout, and pathlib's joins cost more than the stat.
         folder_name = os.path.join(base, server.server_type, server.implementation)
-        folder = Path(folder_name)
-        inputs.update(Path(folder_name, name) for name in REQUIREMENTS)
+        inputs.update(os.path.join(folder_name, name) for name in REQUIREMENTS)
         entrypoint = server.body.get("entrypoint")
         entry_path = server.path + ("entrypoint",)
         checkable = isinstance(entrypoint, str) and entrypoint and not view.is_deferred(entry_path)
         if checkable:
-            inputs.add(Path(folder_name, entrypoint))
-        if not os.path.isdir(folder_name):
+            inputs.add(os.path.join(folder_name, entrypoint))
+        is_dir, present, entry_found = _facts(view, folder_name, entrypoint if checkable else None)
+        if not is_dir:
             implementation = shorten(server.implementation)
             home = _home(view, server.path, server.server_type)
             close = difflib.get_close_matches(server.implementation, _listing(root / server.server_type), n=1, cutoff=0.6)
@@ -98,7 +111,6 @@ def check(view: ConfigView) -> Iterator[Problem]:
                 of_key=True,
             )
             continue
-        present = [name for name in REQUIREMENTS if os.path.isfile(os.path.join(folder_name, name))]
         if len(present) != 1:
             message = (
                 f"{server.server_type}/{shorten(server.implementation)}/ has neither requirements.txt nor pyproject.toml"
@@ -112,8 +124,9 @@ def check(view: ConfigView) -> Iterator[Problem]:
                 hint="NeMo Gym builds the server's environment from exactly one of them",
                 of_key=True,
             )
-        if checkable and not os.path.isfile(os.path.join(folder_name, entrypoint)):
-            files = [p.name for p in folder.glob("*.py")] if folder.is_dir() else []
+        if checkable and not entry_found:
+            folder = Path(folder_name)
+            files = [p.name for p in folder.glob("*.py")]
             close = difflib.get_close_matches(entrypoint, files, n=1, cutoff=0.6)
             yield view.problem(
                 entry_path,
