@@ -268,10 +268,13 @@ class Validator:
             return
         if self.index is not None:
             self.index.built()  # once, before forking, rather than once in every worker
-        # The first file loads the YAML reader, the schema engine and the rules: once, here,
-        # rather than once in every worker.
-        self.check_file(files[0], env)
-        files = files[1:]
+        # Load the YAML reader, the rules and the schema engine once, here, rather than
+        # once in every worker (forked workers share what is loaded before the fork).
+        from gym_scaffold import schemas
+        from gym_scaffold.config import compose, loader, resolve  # noqa: F401
+
+        _config_rules()
+        schemas.validator(schemas.CONFIG_FILE)
         children = []
         for chunk in (files[i::workers] for i in range(1, workers)):
             read_end, write_end = os.pipe()

@@ -698,6 +698,14 @@ def _has_directives(node: _Node) -> bool:
     return False
 
 
+def _is_typo(name: str, candidate: str) -> bool:
+    """Nearly the same name, nearly the same length (the cheap upper bounds first)."""
+    if abs(len(candidate) - len(name)) > 2:
+        return False
+    matcher = difflib.SequenceMatcher(None, name, candidate)
+    return matcher.real_quick_ratio() >= NEAR_MISS and matcher.quick_ratio() >= NEAR_MISS and matcher.ratio() >= NEAR_MISS
+
+
 class _Directives:
     def __init__(self, root: _Node, frozen: _Node, problems: list[Problem], fallback: str, *,
                  run_mode: bool, includes_failed: bool) -> None:
@@ -734,10 +742,13 @@ class _Directives:
         if isinstance(node.value, dict):
             holder = where[depth] if len(where) > depth and where[:depth] == tuple(path[:depth]) else None
             candidates = [str(k) for k in node.value if k != holder]
-            close = difflib.get_close_matches(path[depth], candidates, n=3, cutoff=0.6)
-            for candidate in close:  # a typo: nearly the same name, nearly the same length
-                if abs(len(candidate) - len(path[depth])) <= 2:
-                    best = max(best, difflib.SequenceMatcher(None, path[depth], candidate).ratio())
+            # Most sources missing here come from another config of the run and are not
+            # reported: the did-you-mean is worked out only when a typo makes it likely.
+            if self.run_mode or any(_is_typo(path[depth], candidate) for candidate in candidates):
+                close = difflib.get_close_matches(path[depth], candidates, n=3, cutoff=0.6)
+                for candidate in close:  # a typo: nearly the same name, nearly the same length
+                    if abs(len(candidate) - len(path[depth])) <= 2:
+                        best = max(best, difflib.SequenceMatcher(None, path[depth], candidate).ratio())
         if close:
             hint = "did you mean " + ", ".join(f"'{prefix}{c}'" for c in close) + "?"
         elif walked and not isinstance(node.value, dict):

@@ -52,6 +52,17 @@ def _listing(folder: Path) -> list[str]:
         return []
 
 
+def _close_implementations(view: ConfigView, server_type: str, implementation: str) -> list[str]:
+    """The implementation directory nearest `implementation` (once per run: a checkout has
+    hundreds of directories to compare)."""
+    memo = view.run_cache.setdefault(ID + ":close", {})
+    key = (server_type, implementation)
+    if key not in memo:
+        names = _listing(view.root / server_type)
+        memo[key] = difflib.get_close_matches(implementation, names, n=1, cutoff=0.6)
+    return memo[key]
+
+
 def _home(view: ConfigView, path: tuple, server_type: str) -> str | None:
     """The implementation directory the block is written in (`<type>/<impl>/configs/x.yaml`)."""
     origin = view.origin(path, of_key=True)
@@ -96,7 +107,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
         if not is_dir:
             implementation = shorten(server.implementation)
             home = _home(view, server.path, server.server_type)
-            close = difflib.get_close_matches(server.implementation, _listing(root / server.server_type), n=1, cutoff=0.6)
+            close = _close_implementations(view, server.server_type, server.implementation)
             if home is not None and (root / server.server_type / home).is_dir():
                 hint = f"did you mean '{shorten(home)}'? (this file is in {server.server_type}/{shorten(home)}/)"
             elif close:
