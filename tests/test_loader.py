@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from omegaconf import OmegaConf
 
 from gym_scaffold.config.loader import MAX_NODES, load_file, load_text
 
@@ -40,6 +44,30 @@ def test_scalars_are_typed_as_nemo_gym_reads_them(text, expected):
     assert doc.problems == []
     assert doc.data == {"value": expected}
     assert type(doc.data["value"]) is type(expected)
+
+
+# Plain scalars made of what YAML 1.1 typing looks at: signs, digits, dots, exponents,
+# underscores, colons, and the letters of null, booleans, .inf and .nan.
+_PLAIN_SCALARS = st.text(alphabet="0123456789+-._:eEoxbnNyYtTfFlLsaAuUrRiI~", min_size=1, max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PLAIN_SCALARS)
+def test_plain_scalars_are_typed_as_omegaconf_types_them(text):
+    source = f"value: {text}\n"
+    try:
+        parsed = yaml.safe_load(source)
+    except yaml.YAMLError:
+        return  # not a plain scalar in this position
+    if not isinstance(parsed, dict) or "value" not in parsed:
+        return
+    expected = OmegaConf.to_container(OmegaConf.create(source))["value"]
+    doc = load_text(source, "t.yaml")
+    if doc.problems:  # an integer too long to read: PyYAML fails on it, and so do we
+        return
+    got = doc.data["value"]
+    assert type(got) is type(expected)
+    assert got == expected or (got != got and expected != expected)  # NaN
 
 
 def test_positions_of_keys_and_values_are_one_based():

@@ -154,8 +154,15 @@ def _resolve_float(text: str) -> float:
     return float(clean)
 
 
+# What a plain scalar that is not a string can start with (null, booleans, numbers).
+_NOT_ONLY_TEXT = frozenset("~nNyYtTfFoO0123456789+-.")
+_NUMBER_START = frozenset("0123456789+-")
+
+
 def resolve_plain(text: str) -> Any:
     """The value OmegaConf gives an untagged plain scalar."""
+    if text and text[0] not in _NOT_ONLY_TEXT:
+        return text  # most scalars: names, paths, URLs
     if _NULL.match(text):
         return None
     if text in _BOOL_TRUE:
@@ -178,9 +185,30 @@ class Document:
 
     path: str
     data: Any = None
-    key_positions: dict[DataPath, Position] = field(default_factory=dict)
-    value_positions: dict[DataPath, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # The node tree `data` was built from. Positions are read from it when first asked
+    # for: most files of a run have no problem, and never need them.
+    node: Any = field(default=None, repr=False, compare=False)
+    _tables: tuple[dict, dict] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _positions(self) -> tuple[dict[DataPath, Position], dict[DataPath, Position]]:
+        if self._tables is None:
+            values: dict[DataPath, Position] = {}
+            keys: dict[DataPath, Position] = {}
+            if self.node is not None:
+                _Builder(self.path, [], values, keys).build(self.node, ())
+            self._tables = (values, keys)
+        return self._tables
+
+    @property
+    def value_positions(self) -> dict[DataPath, Position]:
+        """Where each value is written, by path (1-based line and column)."""
+        return self._positions()[0]
+
+    @property
+    def key_positions(self) -> dict[DataPath, Position]:
+        """Where each mapping key is written, by the path of its value."""
+        return self._positions()[1]
 
     def position(self, path: DataPath, *, of_key: bool = False) -> Position:
         """Where `path` is written; for a path that does not exist, its nearest parent."""
@@ -212,17 +240,21 @@ class _TooLarge(Exception):
 
 
 class _Builder:
-    """Turns a composed node tree into values, recording positions and problems."""
+    """Turns a composed node tree into values, and problems. With position tables, it also
+    records where every value and key is written (the second pass, on demand)."""
 
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
+    def __init__(
+        self, path: str, problems: list[Problem], values: dict | None = None, keys: dict | None = None
+    ) -> None:
+        self.path = path
+        self.problems = problems
+        self.values = values
+        self.keys = keys
         self.visited = 0
 
     def _report(self, node: Any, rule: str, message: str, hint: str | None = None) -> None:
         mark = node.start_mark
-        self.doc.problems.append(
-            Problem(self.doc.path, mark.line + 1, mark.column + 1, Severity.ERROR, rule, message, hint)
-        )
+        self.problems.append(Problem(self.path, mark.line + 1, mark.column + 1, Severity.ERROR, rule, message, hint))
 
     def build(self, node: Any, path: DataPath, depth: int = 0) -> Any:
         self.visited += 1
@@ -231,11 +263,14 @@ class _Builder:
         if depth > MAX_DEPTH:
             self._report(node, "yaml-syntax", f"nesting deeper than {MAX_DEPTH} levels")
             return None
-        self.doc.value_positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if self.values is not None:
+            self.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if isinstance(node, SequenceNode):
             self._check_tag(node, "seq")
+            if self.values is None:  # no paths to track
+                return [self.build(item, path, depth + 1) for item in node.value]
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
             self._check_tag(node, "map")
@@ -256,7 +291,7 @@ class _Builder:
         tag, text = node.tag, node.value
         if tag == _PLAIN:
             value = resolve_plain(text)
-            if isinstance(value, str) and _INT.match(text):
+            if isinstance(value, str) and text[:1] in _NUMBER_START and _INT.match(text):
                 # More digits than Python converts (4300): PyYAML, hence NeMo Gym, fails on it.
                 self._report(node, "yaml-syntax", f"integer with {len(text)} digits: too long to be read")
             return value
@@ -310,8 +345,10 @@ class _Builder:
                 )
                 continue
             first_seen[key] = key_node.start_mark.line + 1
-            child = path + (key,)
-            self.doc.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            child = path
+            if self.keys is not None:
+                child = path + (key,)
+                self.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self.build(value_node, child, depth + 1)
         for value_node in merge_sources:
             self._merge(value_node, path, depth, result)
@@ -328,8 +365,10 @@ class _Builder:
                 key = self._key(key_node)
                 if key is None or key in into:
                     continue
-                child = path + (key,)
-                self.doc.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                child = path
+                if self.keys is not None:
+                    child = path + (key,)
+                    self.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 into[key] = self.build(value_node, child, depth + 1)
 
 
@@ -447,9 +486,10 @@ def load_text(text: str, display_path: str) -> Document:
         return doc
     if node is None:  # empty file or only comments
         return doc
-    builder = _Builder(doc)
+    builder = _Builder(display_path, doc.problems)
     try:
         doc.data = builder.build(node, ())
+        doc.node = node
     except _TooLarge:
         doc.data = None
         doc.problems.append(
