@@ -510,6 +510,10 @@ class _Resolver:
         self.work = 0
         self.reported: set[DataPath] = set()
         self.container_source: DataPath | None = None
+        # ids of the containers with no interpolation and no ??? anywhere inside: they
+        # resolve to themselves (most of a config), shared rather than copied.
+        self.literal: set[int] = set()
+        _mark_literal(self.raw, self.literal)
 
     # -- problems --------------------------------------------------------------------
 
@@ -564,6 +568,9 @@ class _Resolver:
             raise (_Defer() if kind == "defer" else _Broken())
         if raw is _NOTHING:
             raw = self.raw_at(path)
+        if id(raw) in self.literal:
+            self.done[path] = ("ok", raw)
+            return raw
         if isinstance(raw, dict):
             result: Any = {}
             failed = None
@@ -962,6 +969,22 @@ def _dotted(path: DataPath) -> str:
 
 def _excerpt(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _mark_literal(value: Any, literal: set[int]) -> bool:
+    """Whether `value` holds no interpolation and no ???; adds the ids of such containers."""
+    if isinstance(value, str):
+        return "${" not in value and value != MANDATORY
+    if isinstance(value, dict):
+        found = [_mark_literal(item, literal) for item in value.values()]
+    elif isinstance(value, list):
+        found = [_mark_literal(item, literal) for item in value]
+    else:
+        return True
+    if all(found):
+        literal.add(id(value))
+        return True
+    return False
 
 
 def resolve(composed: Composed, environ: Mapping[str, str]) -> Resolved:
