@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,10 +12,6 @@ from gym_scaffold.config.model import ConfigView
 API_KEY = "api_key"
 BASE_URL = "base_url"
 
-_ROLE_OF_KEY = (
-    (re.compile(r"(?:^|_)api_key$"), API_KEY),
-    (re.compile(r"(?:^|_)base_url$"), BASE_URL),
-)
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}
 
 
@@ -29,37 +23,44 @@ class EndpointValue:
 
 
 def role_of(key: Any) -> str | None:
+    """API_KEY for `api_key` and `*_api_key`, BASE_URL for `base_url` and `*_base_url`."""
     if not isinstance(key, str):
         return None
-    for pattern, role in _ROLE_OF_KEY:
-        if pattern.search(key):
-            return role
+    if key.endswith("api_key") and (len(key) == 7 or key[-8] == "_"):
+        return API_KEY
+    if key.endswith("base_url") and (len(key) == 8 or key[-9] == "_"):
+        return BASE_URL
     return None
 
 
-def iter_endpoint_values(data: Any, path: DataPath = ()) -> Iterator[EndpointValue]:
+def iter_endpoint_values(data: Any, path: DataPath = ()) -> list[EndpointValue]:
     """Every `*api_key` / `*base_url` value, at any depth (lists of base URLs included)."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            role = role_of(key)
-            child = path + (key,)
-            if role is not None and isinstance(value, list):
-                for index, item in enumerate(value):
-                    yield EndpointValue(child + (index,), role, item)
-            elif role is not None and not isinstance(value, dict):
-                yield EndpointValue(child, role, value)
-            else:
-                yield from iter_endpoint_values(value, child)
-    elif isinstance(data, list):
-        for index, item in enumerate(data):
-            yield from iter_endpoint_values(item, path + (index,))
+    found: list[EndpointValue] = []
+
+    def walk(value: Any, path: DataPath) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                role = role_of(key)
+                child = path + (key,)
+                if role is not None and isinstance(item, list):
+                    found.extend(EndpointValue(child + (index,), role, each) for index, each in enumerate(item))
+                elif role is not None and not isinstance(item, dict):
+                    found.append(EndpointValue(child, role, item))
+                else:
+                    walk(item, child)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, path + (index,))
+
+    walk(data, path)
+    return found
 
 
 def endpoint_values(view: ConfigView) -> list[EndpointValue]:
     """The endpoint values written in this view, found once and shared by the rules."""
     found = view.cache.get(_CACHE_KEY)
     if found is None:
-        found = view.cache[_CACHE_KEY] = list(iter_endpoint_values(view.composed.data))
+        found = view.cache[_CACHE_KEY] = iter_endpoint_values(view.composed.data)
     return found
 
 
