@@ -176,18 +176,22 @@ class Validator:
 
     # -- configs ------------------------------------------------------------------------
 
-    def check_file(self, path: Path, env: EnvFile | None) -> None:
-        """Check one file, or reuse its outcome when none of its inputs changed."""
+    def _reuse(self, path: Path) -> bool:
+        """Take the file's outcome from the result cache when none of its inputs changed."""
         store = self.results_cache
+        hit = store.get(path, self.index) if store is not None else None
+        if hit is None:
+            return False
         shown = self.display(path)
-        if store is not None:
-            hit = store.get(path, self.index)
-            if hit is not None:
-                (self.result.files_checked if hit.status == "checked" else self.result.files_skipped).append(shown)
-                self._add_all(hit.problems)
-                return
+        (self.result.files_checked if hit.status == "checked" else self.result.files_skipped).append(shown)
+        self._add_all(hit.problems)
+        return True
+
+    def check_file(self, path: Path, env: EnvFile | None) -> None:
+        """Check one file, and remember its outcome in the result cache."""
+        store = self.results_cache
         problems_before, skipped_before = len(self.result.problems), len(self.result.files_skipped)
-        inputs, lookups = self._check_file(path, shown, env)
+        inputs, lookups = self._check_file(path, self.display(path), env)
         if store is not None:
             status = "skipped" if len(self.result.files_skipped) > skipped_before else "checked"
             store.put(path, status, self.result.problems[problems_before:], inputs, lookups)
@@ -260,7 +264,9 @@ class Validator:
         self._run_rules(view)
 
     def check_files(self, files: list[Path], env: EnvFile | None) -> None:
-        """Check each file; a whole checkout is split across CPU cores (forked workers)."""
+        """Check each file; a whole checkout is split across CPU cores (forked workers).
+        Outcomes in the result cache are taken first: an unchanged checkout forks nothing."""
+        files = [path for path in files if not self._reuse(path)]
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if workers < 2 or len(files) < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
             for path in files:
