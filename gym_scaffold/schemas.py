@@ -268,9 +268,20 @@ def validator(relative: str) -> Any:
 
     if relative.startswith("derived/"):
         # Self-contained (see _standalone); the plain regex engine compiles its lax-type
-        # patterns in less time, which counts a hundred times over in a checkout.
-        return jsonschema_rs.validator_for(schema(relative), pattern_options=jsonschema_rs.RegexOptions())
+        # patterns in less time, which counts a hundred times over in a checkout. Servers
+        # whose config classes have the same fields share one validator.
+        document = schema(relative)
+        fields = json.dumps({k: v for k, v in document.items() if k not in _NAMING}, sort_keys=True)
+        compiled = _derived_validators.get(fields)
+        if compiled is None:
+            options = jsonschema_rs.RegexOptions()
+            compiled = _derived_validators[fields] = jsonschema_rs.validator_for(document, pattern_options=options)
+        return compiled
     return jsonschema_rs.validator_for(schema(relative), registry=_registry())
+
+
+_NAMING = ("$id", "title", "description")  # what differs between derived schemas of equal fields
+_derived_validators: dict[str, Any] = {}
 
 
 # -- walking schemas (titles, property names) ------------------------------------------
