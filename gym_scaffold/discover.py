@@ -62,22 +62,36 @@ def default_targets(root: Path) -> list[Path]:
     return found
 
 
+def _parts_below(path: Path, top: Path) -> tuple[str, ...] | None:
+    """The parts of `path` below `top`, lexically (None when it is not below)."""
+    base = os.fspath(top).rstrip(os.sep) + os.sep
+    text = os.fspath(path)
+    if text.rstrip(os.sep) == base.rstrip(os.sep):
+        return ()
+    return tuple(text[len(base) :].split(os.sep)) if text.startswith(base) else None
+
+
 def walk_reaches(top: Path, directory: Path) -> bool:
     """Would walking `top` descend into `directory`? (Lexically: no skipped directory between.)"""
-    try:
-        between = directory.relative_to(top).parts
-    except ValueError:
-        return False
-    return not any(part in _SKIP_DIRS or part.startswith(".") for part in between)
+    between = _parts_below(directory, top)
+    return between is not None and not any(part in _SKIP_DIRS or part.startswith(".") for part in between)
 
 
 def in_config_dirs(path: Path, root: Path) -> bool:
     """Is `path` one of the files default_targets(root) walks to? (Lexically.)"""
-    try:
-        parts = path.relative_to(root).parts
-    except ValueError:
-        return False
-    return len(parts) > 1 and parts[0] in CONFIG_DIRS and walk_reaches(root / parts[0], path.parent)
+    parts = _parts_below(path, root)
+    return (
+        parts is not None
+        and len(parts) > 1
+        and parts[0] in CONFIG_DIRS
+        and not any(part in _SKIP_DIRS or part.startswith(".") for part in parts[1:-1])
+    )
+
+
+def config_dir_order(path: Path, root: Path) -> int:
+    """Where `path`'s config directory comes in CONFIG_DIRS (default_targets' order)."""
+    parts = _parts_below(path, root)
+    return CONFIG_DIRS.index(parts[0]) if parts and parts[0] in CONFIG_DIRS else -1
 
 
 def expand(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:

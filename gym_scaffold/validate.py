@@ -370,10 +370,9 @@ class Validator:
             if not options.paths:
                 everything = files
             elif self._walked_root(options.paths):  # `validate .`: the walk is done already
-                order = {name: i for i, name in enumerate(discover.CONFIG_DIRS)}
                 everything = sorted(
                     (p for p in files if discover.in_config_dirs(p, self.root)),
-                    key=lambda p: order.get(p.relative_to(self.root).parts[0], -1),
+                    key=lambda p: discover.config_dir_order(p, self.root),
                 )
             else:
                 everything = discover.default_targets(self.root)
