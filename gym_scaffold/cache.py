@@ -13,9 +13,10 @@ import hashlib
 import os
 import pickle
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gym_scaffold.problem import Problem
 from gym_scaffold.safeio import ReadOnce
@@ -38,6 +39,16 @@ class Outcome:
     lookups: dict = field(default_factory=dict)
 
 
+def cache_home(environ: Mapping[str, str]) -> Path:
+    """gym-scaffold's directory under $XDG_CACHE_HOME (default ~/.cache)."""
+    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gym-scaffold"
+
+
+def derived_schema_dir(environ: Mapping[str, str]) -> Path:
+    """Where schemas derived from app.py sources are kept (gym_scaffold/derive.py)."""
+    return cache_home(environ) / "derived"
+
+
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -58,19 +69,24 @@ class ResultCache:
     def __init__(self, root: Path, environ: Mapping[str, str], read: ReadOnce | None = None) -> None:
         self.read = read if read is not None else ReadOnce()
         self._seen: dict[str, tuple[str, frozenset[str]]] = {}  # path -> (digest, env vars read)
-        base = Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gym-scaffold"
-        self.file = base / f"validate-{_digest(str(root.resolve()).encode())}.pickle"
+        self.file = cache_home(environ) / f"validate-{_digest(str(root.resolve()).encode())}.pickle"
         self.environ = environ
         self.fingerprint = code_fingerprint()
         self.entries: dict[str, Outcome] = {}
         self.added: dict[str, Outcome] = {}
+        # The checkout index (gym_scaffold/checkout.py) and the digest of the files it was
+        # built from; `index_changed` when this run built it afresh.
+        self.stored_index: tuple[str, Any] | None = None
+        self.index_changed = False
         try:
             with self.file.open("rb") as handle:
                 stored = pickle.load(handle)
             if stored.get("format") == _FORMAT and stored.get("code") == self.fingerprint:
                 self.entries = stored["entries"]
+                self.stored_index = stored.get("index")
         except Exception:  # noqa: BLE001 - a missing or damaged cache is an empty one
             self.entries = {}
+            self.stored_index = None
 
     def _input(self, path: str) -> tuple[str, frozenset[str]]:
         """(digest of the file, "" when absent; the variables its oc.env references read)."""
@@ -120,15 +136,26 @@ class ResultCache:
         outcome = Outcome(status, list(problems), digests, self._environ_digest(names), dict(lookups or {}))
         self.added[str(path)] = outcome
 
+    def index(self, paths: list[Path], build: Callable[[], Any]) -> Any:
+        """The checkout index over `paths`: the stored one while every file it was built
+        from is byte-identical (their digests are needed for the outcomes anyway)."""
+        key = _digest("\n".join(f"{path}\0{self._input(str(path))[0]}" for path in paths).encode())
+        if self.stored_index is not None and self.stored_index[0] == key:
+            return self.stored_index[1]
+        built = build()
+        self.stored_index, self.index_changed = (key, built), True
+        return built
+
     def save(self) -> None:
-        if not self.added:
+        if not self.added and not self.index_changed:
             return
         self.entries.update(self.added)
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.file.with_suffix(f".{os.getpid()}.tmp")
+            stored = {"format": _FORMAT, "code": self.fingerprint, "entries": self.entries, "index": self.stored_index}
             with temporary.open("wb") as handle:
-                pickle.dump({"format": _FORMAT, "code": self.fingerprint, "entries": self.entries}, handle)
+                pickle.dump(stored, handle)
             os.replace(temporary, self.file)  # atomic: concurrent hooks never see half a file
         except OSError:
             pass  # a read-only home directory only costs speed

@@ -623,11 +623,6 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def cache_dir(environ: Any = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gym-scaffold" / "derived"
-
-
 def _code_digest() -> str:
     stat = Path(__file__).stat()
     return f"{_FORMAT}:{stat.st_size}:{stat.st_mtime_ns}"

@@ -6,7 +6,6 @@ Click-free: `commands/validate.py` parses options into `ValidateOptions` and han
 
 from __future__ import annotations
 
-import difflib
 import os
 import pickle
 from collections.abc import Iterable, Mapping
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gym_scaffold import discover
-from gym_scaffold.cache import ResultCache
+from gym_scaffold.cache import ResultCache, derived_schema_dir
 from gym_scaffold.config.model import INPUTS, LOOKUPS, SERVER_TYPES, ConfigView, EnvFile
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
@@ -88,9 +87,15 @@ def looks_like_config(data: Any) -> bool:
         for key in value:
             if key in SERVER_TYPES or key in ("_inherit_from", "_copy"):
                 return True
-            if isinstance(key, str) and difflib.get_close_matches(key, SERVER_TYPES, n=1, cutoff=0.8):
+            if isinstance(key, str) and _near_server_type(key):
                 return True
     return False
+
+
+def _near_server_type(key: str) -> bool:
+    import difflib  # only for keys that are not server types; most runs never need it
+
+    return bool(difflib.get_close_matches(key, SERVER_TYPES, n=1, cutoff=0.8))
 
 
 class Validator:
@@ -113,9 +118,7 @@ class Validator:
         self.results_cache = ResultCache(self.root, options.environ, self.read) if options.use_cache else None
         # Instance name -> server types over the whole checkout (checkout.py); built in run().
         self.index: Mapping[str, frozenset[str]] | None = None
-        from gym_scaffold import derive
-
-        self.derived_cache = derive.cache_dir(options.environ) if options.use_cache else None
+        self.derived_cache = derived_schema_dir(options.environ) if options.use_cache else None
 
     def _extra_roots(self) -> list[Path]:
         # NeMo Gym looks in NEMO_GYM_EXTRA_ROOTS first (comma separated).
@@ -376,7 +379,10 @@ class Validator:
                 )
             else:
                 everything = discover.default_targets(self.root)
-            return checkout.build_index((p for p in everything if p.name != discover.ENV_FILE_NAME), self.read)
+            paths = [p for p in everything if p.name != discover.ENV_FILE_NAME]
+            if self.results_cache is None:
+                return checkout.build_index(paths, self.read)
+            return self.results_cache.index(paths, lambda: checkout.build_index(paths, self.read))
 
         self.index = checkout.LazyIndex(build_index)
         env_resolved = discover.resolved(self.env_path())

@@ -187,6 +187,30 @@ def test_cached_result_follows_the_checkout_index(tmp_path):
     assert problem.path == AGENT_CONFIG and problem.hint == "did you mean 'math_judge'?"
 
 
+def test_checkout_index_is_stored_with_the_results_and_rebuilt_when_a_file_changes(tmp_path):
+    from gym_scaffold.cache import ResultCache
+
+    root = tree(tmp_path / "repo", {MATH_CONFIG: MATH})
+    environ = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    paths = [root / MATH_CONFIG]
+    builds = []
+
+    def build():
+        builds.append(1)
+        return build_index(paths)
+
+    def index_of_a_fresh_run():
+        results = ResultCache(root, environ)
+        index = results.index(paths, build)
+        results.save()
+        return index
+
+    assert "math_with_judge" in index_of_a_fresh_run() and len(builds) == 1
+    assert "math_with_judge" in index_of_a_fresh_run() and len(builds) == 1  # stored, not rebuilt
+    (root / MATH_CONFIG).write_text(MATH.replace("math_with_judge:\n  resources", "math_judge:\n  resources"))
+    assert "math_judge" in index_of_a_fresh_run() and len(builds) == 2
+
+
 def test_index_scan():
     text = (
         "# comment\nconfig_paths: [a.yaml]\npolicy_model:\n  responses_api_models:\n    vllm_model: {}\n"
