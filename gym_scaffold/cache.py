@@ -9,7 +9,6 @@ lives under $XDG_CACHE_HOME (default ~/.cache), never inside the user's reposito
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import re
@@ -20,6 +19,11 @@ from typing import Any
 
 from gym_scaffold.problem import Problem
 from gym_scaffold.safeio import ReadOnce
+
+try:  # hashlib's own module, without loading OpenSSL first: milliseconds on every run
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter without it
+    from hashlib import blake2b
 
 _FORMAT = 2
 _ENV_VAR = re.compile(rb"oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -49,8 +53,9 @@ def derived_schema_dir(environ: Mapping[str, str]) -> Path:
     return cache_home(environ) / "derived"
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def digest(data: bytes) -> str:
+    """A short content digest (128-bit BLAKE2b, hex), for cache keys."""
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def code_fingerprint() -> str:
@@ -62,14 +67,14 @@ def code_fingerprint() -> str:
                 if path.suffix in (".py", ".json"):
                     stat = path.stat()
                     parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
-    return _digest("\n".join(parts).encode())
+    return digest("\n".join(parts).encode())
 
 
 class ResultCache:
     def __init__(self, root: Path, environ: Mapping[str, str], read: ReadOnce | None = None) -> None:
         self.read = read if read is not None else ReadOnce()
         self._seen: dict[str, tuple[str, frozenset[str]]] = {}  # path -> (digest, env vars read)
-        self.file = cache_home(environ) / f"validate-{_digest(str(root.resolve()).encode())}.pickle"
+        self.file = cache_home(environ) / f"validate-{digest(str(root.resolve()).encode())}.pickle"
         self.environ = environ
         self.fingerprint = code_fingerprint()
         self.entries: dict[str, Outcome] = {}
@@ -96,11 +101,11 @@ class ResultCache:
             # (/dev/zero); each input once per run, however many files share it.
             data = self.read(path)
             names = frozenset(name.decode() for name in _ENV_VAR.findall(data)) if data else frozenset()
-            seen = self._seen[path] = ("" if data is None else _digest(data), names)
+            seen = self._seen[path] = ("" if data is None else digest(data), names)
         return seen
 
     def _environ_digest(self, names: Iterable[str]) -> str:
-        return _digest(repr([(name, self.environ.get(name)) for name in sorted(set(names))]).encode())
+        return digest(repr([(name, self.environ.get(name)) for name in sorted(set(names))]).encode())
 
     def get(self, path: Path, index: Mapping | None = None) -> Outcome | None:
         entry = self.entries.get(str(path))
@@ -112,9 +117,9 @@ class ResultCache:
             if not lookups_match(entry.lookups, index):
                 return None
         names: set[str] = set()
-        for input_path, digest in entry.inputs.items():
+        for input_path, recorded in entry.inputs.items():
             current, read_names = self._input(input_path)
-            if current != digest:
+            if current != recorded:
                 return None
             names |= read_names
         if self._environ_digest(names) != entry.environ:
@@ -139,7 +144,7 @@ class ResultCache:
     def index(self, paths: list[Path], build: Callable[[], Any]) -> Any:
         """The checkout index over `paths`: the stored one while every file it was built
         from is byte-identical (their digests are needed for the outcomes anyway)."""
-        key = _digest("\n".join(f"{path}\0{self._input(str(path))[0]}" for path in paths).encode())
+        key = digest("\n".join(f"{path}\0{self._input(str(path))[0]}" for path in paths).encode())
         if self.stored_index is not None and self.stored_index[0] == key:
             return self.stored_index[1]
         built = build()

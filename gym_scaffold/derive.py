@@ -29,13 +29,13 @@ $XDG_CACHE_HOME/gym-scaffold/derived, so a second run parses nothing.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gym_scaffold.cache import digest
 from gym_scaffold.safeio import NotReadable, read_regular
 
 BASE_URI = "https://gym-scaffold.dev/schemas/"
@@ -619,10 +619,6 @@ def _type_from_path(app_path: Path) -> str | None:
 # -- the on-disk cache ----------------------------------------------------------------------
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 def _code_digest() -> str:
     stat = Path(__file__).stat()
     return f"{_FORMAT}:{stat.st_size}:{stat.st_mtime_ns}"
@@ -642,7 +638,7 @@ def derive(app_path: Path, root: Path | None = None, *, cache: Path | None = Non
         raise DeriveError(f"{app_path}: {exc}") from None
     entry_file = None
     if cache is not None:
-        key = _digest(source + b"\0" + str(app_path.resolve()).encode() + b"\0" + _code_digest().encode())
+        key = digest(source + b"\0" + str(app_path.resolve()).encode() + b"\0" + _code_digest().encode())
         entry_file = cache / f"{key}.json"
         try:
             entry = json.loads(entry_file.read_text())
@@ -675,7 +671,7 @@ def derive(app_path: Path, root: Path | None = None, *, cache: Path | None = Non
 
 def _file_digest(path: Path) -> str:
     try:
-        return _digest(read_regular(path))
+        return digest(read_regular(path))
     except (OSError, NotReadable):
         return ""
 

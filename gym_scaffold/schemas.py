@@ -185,7 +185,7 @@ def _derived_schema_path(
             derived = None
         if derived is not None and derived.server_type in (server_type, None):
             document = _standalone(derived.schema, server_type)
-            digest = derive._digest(json.dumps(document, sort_keys=True).encode())
+            digest = derive.digest(json.dumps(document, sort_keys=True).encode())
             relative = f"derived/{server_type}/{implementation}-{digest}.schema.json"
             document["$id"] = BASE_URI + relative
             _documents()[BASE_URI + relative] = document

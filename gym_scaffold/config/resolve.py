@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import MANDATORY, Composed, Origin, Resolved, Unresolved
@@ -137,8 +136,7 @@ class GrammarError(Exception):
         self.offset = offset
 
 
-@dataclass(frozen=True, slots=True)
-class _Tok:
+class _Tok(NamedTuple):
     kind: str
     text: str
     start: int
@@ -178,15 +176,13 @@ def _lex(text: str) -> list[_Tok]:
 # AST
 
 
-@dataclass(slots=True)
-class Text:
+class Text(NamedTuple):
     """Top-level or quoted text: str pieces (already unescaped) and interpolations."""
 
     parts: list  # str | Node | Call
 
 
-@dataclass(slots=True)
-class Node:
+class Node(NamedTuple):
     """`${a.b[0]}`; keys are str or an interpolation that yields the key."""
 
     dots: int
@@ -194,32 +190,27 @@ class Node:
     source: str
 
 
-@dataclass(slots=True)
-class Call:
+class Call(NamedTuple):
     name: list  # str | interpolation, joined with "."
     args: list  # elements
     source: str
 
 
-@dataclass(slots=True)
-class Prim:
+class Prim(NamedTuple):
     """An unquoted primitive: typed value when `parts` is one token, else joined text."""
 
     parts: list  # (kind, text) tokens | Node | Call
 
 
-@dataclass(slots=True)
-class Quoted:
+class Quoted(NamedTuple):
     text: Text
 
 
-@dataclass(slots=True)
-class ListC:
+class ListC(NamedTuple):
     items: list
 
 
-@dataclass(slots=True)
-class DictC:
+class DictC(NamedTuple):
     items: list  # (key, element)
 
 
@@ -434,14 +425,15 @@ def _token_value(kind: str, text: str) -> Any:
 
 
 def _primitive(parts: list, evaluate: Any) -> Any:
+    # A part is a (kind, text) token, a plain tuple, or an interpolation (a NamedTuple).
     if len(parts) == 1:
         p = parts[0]
-        if isinstance(p, tuple):
+        if type(p) is tuple:
             return _token_value(*p)
         return evaluate(p)
     out = []
     for p in parts:
-        if isinstance(p, tuple):
+        if type(p) is tuple:
             out.append(p[1][1::2] if p[0] == ESC else p[1])
         else:
             out.append(_to_str(evaluate(p)))
