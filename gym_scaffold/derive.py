@@ -152,31 +152,49 @@ def _name_of(node: ast.expr | None) -> str | None:
 
 
 class _Reader:
-    """Modules of one checkout, each parsed once, followed through imports."""
+    """Modules of one checkout, each parsed once, followed through imports.
 
-    def __init__(self, root: Path | None) -> None:
+    `shared` may outlive the reader (one run derives a hundred schemas, importing the same
+    modules): it keeps parsed modules and module lookups, while `read` records the files
+    this derivation used.
+    """
+
+    def __init__(self, root: Path | None, shared: dict | None = None) -> None:
         self.root = root
+        self.shared = shared if shared is not None else {}
         self.modules: dict[Path, _Module | None] = {}
         self.read: dict[Path, bytes] = {}
 
     def module(self, path: Path) -> _Module | None:
         if path in self.modules:
             return self.modules[path]
-        try:
-            source = read_regular(path)  # a FIFO named like a module must not hang the run
-        except (OSError, NotReadable):
-            self.modules[path] = None
-            return None
-        self.read[path] = source
-        try:
-            module = _parse(path, source)
-        except DeriveError:
+        known = self.shared.get(("module", path))
+        if known is None:
+            try:
+                source = read_regular(path)  # a FIFO named like a module must not hang the run
+            except (OSError, NotReadable):
+                source = None
             module = None
+            if source is not None:
+                try:
+                    module = _parse(path, source)
+                except DeriveError:
+                    pass
+            known = self.shared[("module", path)] = (module, source)
+        module, source = known
+        if source is not None:
+            self.read[path] = source
         self.modules[path] = module
         return module
 
     def module_file(self, dotted: str) -> Path | None:
         """The file of a module inside the checkout (`resources_servers.mcqa.app`)."""
+        key = ("file", str(self.root), dotted)
+        if key not in self.shared:
+            self.shared[key] = self._module_file(dotted)
+        return self.shared[key]
+
+    def _module_file(self, dotted: str) -> Path | None:
         if dotted.startswith("./"):
             base, _, rest = dotted[2:].partition("|")
             start = Path(base)
@@ -565,11 +583,12 @@ def find_config_class(reader: _Reader, module: _Module, deriver: _Deriver) -> tu
     )
 
 
-def derive_uncached(app_path: Path, root: Path | None = None) -> Derived:
+def derive_uncached(app_path: Path, root: Path | None = None, shared: dict | None = None) -> Derived:
+    """The schema of `app_path`'s config class. `shared`: see _Reader (one run's sources)."""
     app_path = Path(os.path.abspath(app_path))
     if root is None:
         root = _guess_root(app_path)
-    reader = _Reader(root)
+    reader = _Reader(root, shared)
     module = reader.module(app_path)
     if module is None:
         if app_path in reader.read:
@@ -624,7 +643,9 @@ def _code_digest() -> str:
     return f"{_FORMAT}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def derive(app_path: Path, root: Path | None = None, *, cache: Path | None = None) -> Derived:
+def derive(
+    app_path: Path, root: Path | None = None, *, cache: Path | None = None, shared: dict | None = None
+) -> Derived:
     """The derived schema of `app_path`, from the cache when no file it was read from changed.
 
     Raises DeriveError when there is no config class to derive from (also cached).
@@ -649,7 +670,7 @@ def derive(app_path: Path, root: Path | None = None, *, cache: Path | None = Non
         except (OSError, ValueError, KeyError, TypeError):
             pass
     try:
-        derived = derive_uncached(app_path, root)
+        derived = derive_uncached(app_path, root, shared)
         record: dict = {"schema": derived.schema, "class": derived.class_name, "type": derived.server_type}
         inputs = derived.inputs or [app_path]
     except DeriveError as exc:

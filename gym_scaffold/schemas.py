@@ -160,7 +160,12 @@ def _stamp(paths: Any) -> tuple:
 
 
 def _derived_schema_path(
-    root: Path, server_type: str, implementation: str, entrypoint: Any = None, cache: Path | None = None
+    root: Path,
+    server_type: str,
+    implementation: str,
+    entrypoint: Any = None,
+    cache: Path | None = None,
+    shared: dict | None = None,
 ) -> tuple[str | None, tuple[Path, ...]]:
     """`derived/...` for the schema derived from the server's source, and the files read.
 
@@ -180,7 +185,7 @@ def _derived_schema_path(
     # os.path.isfile: Path.is_file raises on a name longer than the system takes (ENAMETOOLONG).
     if _IMPL_NAME.match(implementation) and os.path.isfile(app):
         try:
-            derived = derive.derive(app, root, cache=cache)
+            derived = derive.derive(app, root, cache=cache, shared=shared)
         except derive.DeriveError:
             derived = None
         if derived is not None and derived.server_type in (server_type, None):
@@ -248,7 +253,10 @@ def server_schema_path(
     key = (server_type, implementation, entrypoint if isinstance(entrypoint, str) else None)
     found = memo.get(key)
     if found is None:  # once per run: the sources do not change while it lasts
-        found = memo[key] = _derived_schema_path(view.root, server_type, implementation, entrypoint, view.derived_cache)
+        shared = view.run_cache.setdefault("gym_scaffold.derive.modules", {})
+        found = memo[key] = _derived_schema_path(
+            view.root, server_type, implementation, entrypoint, view.derived_cache, shared
+        )
     relative, inputs = found
     view.cache.setdefault(INPUTS, set()).update(inputs)
     return relative
