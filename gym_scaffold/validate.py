@@ -284,41 +284,60 @@ class Validator:
 
         _config_rules()
         schemas.validator(schemas.CONFIG_FILE)
+        # Work is handed out in small batches through a pipe, so a worker that meets the
+        # expensive files (a first derivation, a first schema) does not hold up the others.
+        size = max(4, -(-len(files) // 8192))  # at most 32 KB of batch numbers: one pipe buffer
+        batches = [files[i : i + size] for i in range(0, len(files), size)]
+        queue, feed = os.pipe()
+        os.write(feed, b"".join(number.to_bytes(4, "little") for number in range(len(batches))))
+        os.close(feed)
+
+        def work() -> list[int]:
+            done = []
+            while len(record := os.read(queue, 4)) == 4:  # reads of one record are atomic
+                number = int.from_bytes(record, "little")
+                for path in batches[number]:
+                    self.check_file(path, env)
+                done.append(number)
+            return done
+
         children = []
-        for chunk in (files[i::workers] for i in range(1, workers)):
+        for _ in range(1, workers):
             read_end, write_end = os.pipe()
             pid = os.fork()
-            if pid == 0:  # child: check its share, send the Result back, exit at once
+            if pid == 0:  # child: check batches until none is left, send the Result back, exit
                 os.close(read_end)
                 code = 0
                 try:
                     self.result = Result()
-                    for path in chunk:
-                        self.check_file(path, env)
+                    done = work()
                     added = self.results_cache.added if self.results_cache is not None else {}
                     with os.fdopen(write_end, "wb") as pipe:
-                        pickle.dump((self.result, added), pipe)
-                except BaseException:  # noqa: BLE001 - the parent redoes this share
+                        pickle.dump((self.result, added, done), pipe)
+                except BaseException:  # noqa: BLE001 - the parent redoes what it took
                     code = 1
                 os._exit(code)
             os.close(write_end)
-            children.append((pid, read_end, chunk))
-        for path in files[0::workers]:
-            self.check_file(path, env)
-        for pid, read_end, chunk in children:
+            children.append((pid, read_end))
+        finished = set(work())
+        os.close(queue)
+        for pid, read_end in children:
             with os.fdopen(read_end, "rb") as pipe:
                 data = pipe.read()
             _, status = os.waitpid(pid, 0)
             if status != 0 or not data:
-                for path in chunk:
-                    self.check_file(path, env)
-                continue
-            share, added = pickle.loads(data)
+                continue  # its batches are redone below
+            share, added, done = pickle.loads(data)
+            finished.update(done)
             if self.results_cache is not None:
                 self.results_cache.added.update(added)
             self.result.files_checked += share.files_checked
             self.result.files_skipped += share.files_skipped
             self.result.problems += share.problems
+        for number, batch in enumerate(batches):
+            if number not in finished:
+                for path in batch:
+                    self.check_file(path, env)
 
     def _view(
         self, composed: Any, reported: set[str], *, checkout: Any, run_mode: bool = False

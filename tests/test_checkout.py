@@ -3,6 +3,7 @@ ports, datasets, and the acceptance on the real sample (../shared/corpus)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -57,11 +58,36 @@ def test_corpus_reports_exactly_the_known_bugs(corpus_tree):
 def test_corpus_named_as_a_directory_reports_the_same(corpus_tree):
     # `validate .` walks the whole tree (more files than the config directories) and
     # builds the checkout index from that walk, in several processes.
-    def key(p):
-        return (p.path, p.line, p.column, p.rule, p.message)
-
     in_config_dirs = [p for p in _validate(corpus_tree, ".") if p.path.split("/")[0] in CONFIG_DIRS]
-    assert sorted(map(key, in_config_dirs)) == sorted(map(key, _validate(corpus_tree)))
+    assert sorted(map(_key, in_config_dirs)) == sorted(map(_key, _validate(corpus_tree)))
+
+
+def _key(problem):
+    return (problem.path, problem.line, problem.column, problem.rule, problem.message)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: files are checked in one process")
+def test_files_a_worker_took_are_checked_again_when_it_fails(corpus_tree, monkeypatch):
+    from gym_scaffold import validate
+
+    def outcome():
+        options = ValidateOptions(cwd=corpus_tree, environ={}, check_git=False, use_cache=False)
+        result = run_validate(options)
+        return result.files_checked, result.files_skipped, sorted(map(_key, result.problems))
+
+    expected = outcome()
+    parent, real = os.getpid(), validate.Validator.check_file
+    checked_by_the_parent = []
+
+    def failing_in_workers(self, path, env):
+        if os.getpid() != parent:
+            raise RuntimeError("a worker fails")
+        checked_by_the_parent.append(path)
+        return real(self, path, env)
+
+    monkeypatch.setattr(validate.Validator, "check_file", failing_in_workers)
+    assert outcome() == expected
+    assert len(checked_by_the_parent) == len(set(checked_by_the_parent))  # none checked twice
 
 
 def test_corpus_hints_name_the_fix(corpus_tree):
