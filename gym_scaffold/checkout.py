@@ -91,6 +91,14 @@ class LazyIndex(Mapping):
             self._index = self._build()
         return self._index
 
+    @property
+    def ready(self) -> bool:
+        return self._index is not None
+
+    def provide(self, index: CheckoutIndex) -> None:
+        """Use `index`, built elsewhere (another process), instead of building it."""
+        self._index = index
+
     def __getitem__(self, name: str) -> frozenset[str]:
         return self.built()[name]
 

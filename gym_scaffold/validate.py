@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -275,15 +275,24 @@ class Validator:
             for path in files:
                 self.check_file(path, env)
             return
-        if self.index is not None:
-            self.index.built()  # once, before forking, rather than once in every worker
-        # Load the YAML reader, the rules and the schema engine once, here, rather than
-        # once in every worker (forked workers share what is loaded before the fork).
-        from gym_scaffold import schemas
+        # The checkout index is built once, before forking, rather than once in every
+        # worker: in another process, while this one loads the YAML reader, the rules and
+        # the schema engine (forked workers share what is loaded before the fork).
+        index = self.index
+        indexed = None if index is None or index.ready else _in_another_process(self._build_index_here, None)
+        from gym_scaffold import derive, schemas  # noqa: F401
         from gym_scaffold.config import compose, loader, resolve  # noqa: F401
 
         _config_rules()
         schemas.validator(schemas.CONFIG_FILE)
+        if indexed is not None:
+            built = indexed()
+            if built is None:
+                index.built()
+            else:
+                index.provide(built[0])
+                if self.results_cache is not None:
+                    self.results_cache.stored_index, self.results_cache.index_changed = built[1]
         # Work is handed out in small batches through a pipe, so a worker that meets the
         # expensive files (a first derivation, a first schema) does not hold up the others.
         size = max(4, -(-len(files) // 8192))  # at most 32 KB of batch numbers: one pipe buffer
@@ -301,33 +310,19 @@ class Validator:
                 done.append(number)
             return done
 
-        children = []
-        for _ in range(1, workers):
-            read_end, write_end = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # child: check batches until none is left, send the Result back, exit
-                os.close(read_end)
-                code = 0
-                try:
-                    self.result = Result()
-                    done = work()
-                    added = self.results_cache.added if self.results_cache is not None else {}
-                    with os.fdopen(write_end, "wb") as pipe:
-                        pickle.dump((self.result, added, done), pipe)
-                except BaseException:  # noqa: BLE001 - the parent redoes what it took
-                    code = 1
-                os._exit(code)
-            os.close(write_end)
-            children.append((pid, read_end))
+        def worker() -> tuple[Result, dict, list[int]]:
+            self.result = Result()  # in the worker's process: only its own share
+            done = work()
+            return self.result, (self.results_cache.added if self.results_cache is not None else {}), done
+
+        workers_started = [_in_another_process(worker, None) for _ in range(1, workers)]
         finished = set(work())
         os.close(queue)
-        for pid, read_end in children:
-            with os.fdopen(read_end, "rb") as pipe:
-                data = pipe.read()
-            _, status = os.waitpid(pid, 0)
-            if status != 0 or not data:
-                continue  # its batches are redone below
-            share, added, done = pickle.loads(data)
+        for worker_result in workers_started:
+            shared = worker_result()
+            if shared is None:
+                continue  # the worker failed: its batches are redone below
+            share, added, done = shared
             finished.update(done)
             if self.results_cache is not None:
                 self.results_cache.added.update(added)
@@ -338,6 +333,12 @@ class Validator:
             if number not in finished:
                 for path in batch:
                     self.check_file(path, env)
+
+    def _build_index_here(self) -> tuple[Any, Any]:
+        """The checkout index, and the result cache's record of it, for another process."""
+        index = self.index.built()
+        store = self.results_cache
+        return index, ((store.stored_index, store.index_changed) if store is not None else None)
 
     def _view(
         self, composed: Any, reported: set[str], *, checkout: Any, run_mode: bool = False
@@ -428,6 +429,33 @@ class Validator:
         self.result.files_checked.sort()
         self.result.files_skipped.sort()
         return self.result
+
+
+def _in_another_process(compute: Callable[[], Any], failed: Any) -> Callable[[], Any]:
+    """Run `compute` in a forked process. The function returned waits for its result, or
+    gives `failed` when that process could not send one."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked process: compute, send the result back, exit at once
+        os.close(read_end)
+        code = 0
+        try:
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump(compute(), pipe)
+        except BaseException:  # noqa: BLE001 - the caller falls back on `failed`
+            code = 1
+        os._exit(code)
+    os.close(write_end)
+
+    def result() -> Any:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            return failed
+        return pickle.loads(data)
+
+    return result
 
 
 def run_validate(options: ValidateOptions) -> Result:
