@@ -229,7 +229,7 @@ def _standalone(derived: dict, server_type: str) -> dict:
     document = {key: inline(value) for key, value in derived.items() if key != "allOf"}
     definitions = document.setdefault("$defs", {})
     for name in sorted(used):
-        definitions[f"common_{name}"] = common["$defs"][name]  # self-contained scalars
+        definitions[f"common_{name}"] = _pattern_as_format(common["$defs"][name])  # self-contained scalars
     kind = server_type if server_type in common["$defs"] else "server"
     known = _property_names(common["$defs"][kind], BASE_URI + SERVER_COMMON)
     properties = {name: True for name in sorted(known)}
@@ -240,6 +240,30 @@ def _standalone(derived: dict, server_type: str) -> dict:
     if document.pop("unevaluatedProperties", True) is False:
         document["additionalProperties"] = False
     return document
+
+
+# The lax scalar types of server-common.schema.json match strings with regular
+# expressions. Compiling them is most of the cost of a derived schema's validator, paid for
+# every one of them; in derived schemas the same expressions are checked as formats, by
+# Python's `re`, compiled once. (A `$` at the end is `\Z` there: no newline before it.)
+_LAX_FORMATS: dict[str, Callable[[str], bool]] = {}  # format name -> check
+_FORMAT_OF_PATTERN: dict[str, str] = {}
+
+
+def _pattern_as_format(node: Any) -> Any:
+    if isinstance(node, dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and node.get("type") == "string":
+            name = _FORMAT_OF_PATTERN.get(pattern)
+            if name is None:
+                name = _FORMAT_OF_PATTERN[pattern] = f"gym-scaffold-lax-{len(_FORMAT_OF_PATTERN)}"
+                expression = re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+                _LAX_FORMATS[name] = lambda value, expression=expression: expression.search(value) is not None
+            return {key: value for key, value in node.items() if key != "pattern"} | {"format": name}
+        return {key: _pattern_as_format(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_pattern_as_format(item) for item in node]
+    return node
 
 
 def server_schema_path(
@@ -283,7 +307,9 @@ def validator(relative: str) -> Any:
         compiled = _derived_validators.get(fields)
         if compiled is None:
             options = jsonschema_rs.RegexOptions()
-            compiled = _derived_validators[fields] = jsonschema_rs.validator_for(document, pattern_options=options)
+            compiled = _derived_validators[fields] = jsonschema_rs.validator_for(
+                document, pattern_options=options, formats=_LAX_FORMATS, validate_formats=True
+            )
         return compiled
     return jsonschema_rs.validator_for(schema(relative), registry=_registry())
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema_rs
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -548,3 +551,34 @@ def test_env_yaml_overrides_are_checked_for_unknown_keys():
 def test_server_types_match_the_model():
     document = schemas.schema(schemas.CONFIG_FILE)
     assert set(document["$defs"]["instance"]["properties"]) >= set(SERVER_TYPES)
+
+
+_LAX = ("integer", "number", "boolean", "positive_integer", "port")
+
+
+def _lax_validators() -> dict:
+    common = schemas.schema(schemas.SERVER_COMMON)["$defs"]
+    as_written = {name: jsonschema_rs.validator_for(common[name]) for name in _LAX}
+    as_derived = {
+        name: jsonschema_rs.validator_for(
+            schemas._pattern_as_format(common[name]), formats=schemas._LAX_FORMATS, validate_formats=True
+        )
+        for name in _LAX
+    }
+    return {name: (as_written[name], as_derived[name]) for name in _LAX}
+
+
+_LAX_VALIDATORS = _lax_validators()
+
+
+@settings(max_examples=300, deadline=None)
+@example("5\n")
+@example("t\n")
+@example("\u00a0 -12.000 ")
+@example("+Infinity")
+@example("65536")
+@given(st.text(alphabet=" \t\n\u00a0+-._0123456789eExXiInNfFaAtTyYsSoOrRuUlL", max_size=12))
+def test_derived_schemas_check_lax_scalars_as_server_common_does(text):
+    # Derived schemas check the lax-type expressions as formats (cheaper to compile).
+    for name, (as_written, as_derived) in _LAX_VALIDATORS.items():
+        assert as_written.is_valid(text) == as_derived.is_valid(text), (name, text)
