@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from gym_scaffold.safeio import resolved
 CONFIG_DIRS = (*SERVER_TYPES, "benchmarks", "environments")
 ENV_FILE_NAME = "env.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
+_NAME = operator.attrgetter("name")
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", "site-packages"}
 
 
@@ -35,7 +37,7 @@ def _walk_yaml(directory: Path) -> Iterator[Path]:
         current = pending.pop()
         try:
             with os.scandir(current) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
+                entries = sorted(listing, key=_NAME)
         except OSError:
             continue
         subdirectories = []

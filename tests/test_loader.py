@@ -177,3 +177,23 @@ def test_corpus_loads(corpus_tree: Path):
     assert [(p.path, p.rule) for p in problems] == [
         ("responses_api_agents/mini_swe_agent_2/configs/mini_swe_agent_2.yaml", "duplicate-key")
     ]
+
+
+def test_without_libyaml_the_same_values_positions_and_problems(corpus_tree: Path, monkeypatch):
+    from gym_scaffold.config import loader
+
+    texts = [path.read_text() for path in sorted(corpus_tree.rglob("*.yaml")) if path.stat().st_size][:80]
+    texts += ["a: [1, {b: yes}]\nc: &x {d: 010}\ne: *x\n<<: *x\n", "a: 1\na: 2\n", "a:\n\t- b\n", "a: !!int x\n"]
+    with_libyaml = [loader.load_text(text, "t.yaml") for text in texts]
+    monkeypatch.setattr(loader, "_Composer", loader._PythonComposer)
+    for text, expected in zip(texts, with_libyaml, strict=True):
+        got = loader.load_text(text, "t.yaml")
+        assert (got.data, got.value_positions, got.key_positions) == (
+            expected.data,
+            expected.value_positions,
+            expected.key_positions,
+        )
+        assert [(p.line, p.column, p.rule) for p in got.problems] == [
+            (p.line, p.column, p.rule) for p in expected.problems
+        ]
+

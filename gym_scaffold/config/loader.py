@@ -73,34 +73,32 @@ class _PlainMarkingResolver:
             return _PLAIN if implicit[0] else _YAML + "str"
         return _YAML + ("seq" if kind is SequenceNode else "map")
 
-    # The pure-Python composer asks for these; there are no path resolvers to track.
-    def descend_resolver(self, *_: Any) -> None:
-        pass
+    # The composer calls these around every node; there are no path resolvers to track.
+    # Built-ins that ignore their arguments cost no Python frame, unlike a method.
+    descend_resolver = staticmethod(slice)  # descend_resolver(parent, index)
+    ascend_resolver = staticmethod(tuple)  # ascend_resolver()
 
-    def ascend_resolver(self) -> None:
-        pass
+
+class _PythonComposer(
+    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _PlainMarkingResolver
+):
+    """PyYAML's parser in Python: for a PyYAML built without libyaml (slower, same result)."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
 
 
 try:
     from yaml._yaml import CParser
-except ImportError:
-    CParser = None
-
-if CParser is not None:
 
     class _Composer(CParser, _PlainMarkingResolver):  # type: ignore[misc]
-        pass
+        """libyaml's parser and composer, in C."""
 
-else:  # PyYAML built without libyaml: the same parser in Python, slower
-
-    class _Composer(  # type: ignore[no-redef]
-        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _PlainMarkingResolver
-    ):
-        def __init__(self, stream: str) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-            yaml.composer.Composer.__init__(self)
+except ImportError:
+    _Composer = _PythonComposer  # type: ignore[misc,assignment]
 
 
 def _compose(text: str) -> Any:
