@@ -111,6 +111,7 @@ class Validator:
         self.root = discover.find_root(anchor)
         self.roots = [*self._extra_roots(), self.root]
         self.loaded: dict[Path, Document] = {}  # every YAML file read in this run
+        self.includes: dict = {}  # where each config_paths entry was found (compose)
         self._display: dict[Path, str] = {}
         self._shown_paths: dict[str, Path] = {}  # the other way round
         self.result = Result()
@@ -175,7 +176,7 @@ class Validator:
             self._add_all(gitcheck.check_env_ignored(repo, env_paths, display=self.display))
 
     def _view_of_env(self, env: EnvFile) -> ConfigView:
-        composed = compose([], roots=self.roots, env=env, display=self.display, cache=self.loaded)
+        composed = self._compose([], env)
         return self._view(composed, {env.document.path}, checkout=None)
 
     # -- configs ------------------------------------------------------------------------
@@ -218,7 +219,7 @@ class Validator:
             self._skip(shown, "not a NeMo Gym config (no server instance)")
             return env_inputs, {}
         self.result.files_checked.append(shown)
-        composed = compose([path], roots=self.roots, env=env, display=self.display, cache=self.loaded)
+        composed = self._compose([path], env)
         view = self._view(composed, {shown}, checkout=self.index)
         self._add_all(p for p in composed.problems if p.path == shown)
         self._add_all(p for p in view.resolved.problems if p.path == shown)
@@ -255,7 +256,7 @@ class Validator:
     def check_run(self, configs: list[Path], env: EnvFile | None) -> None:
         """`--config A --config B`: one run composed as NeMo Gym composes it; everything reported."""
         files = [self._abs(path) for path in configs]
-        composed = compose(files, roots=self.roots, env=env, display=self.display, cache=self.loaded)
+        composed = self._compose(files, env)
         shown = {doc.path for doc in composed.documents}
         if env is not None:
             shown.add(env.document.path)
@@ -340,6 +341,18 @@ class Validator:
         index = self.index.built()
         store = self.results_cache
         return index, ((store.stored_index, store.index_changed) if store is not None else None)
+
+    def _compose(self, files: list[Path], env: EnvFile | None, *, run_mode: bool = False) -> Any:
+        """compose(), sharing this run's loaded files and include lookups."""
+        return compose(
+            files,
+            roots=self.roots,
+            env=env,
+            display=self.display,
+            cache=self.loaded,
+            includes=self.includes,
+            run_mode=run_mode,
+        )
 
     def _view(
         self, composed: Any, reported: set[str], *, checkout: Any, run_mode: bool = False

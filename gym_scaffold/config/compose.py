@@ -397,6 +397,7 @@ def _collect(
     display: Callable[[Path], str],
     cache: dict[Path, Document],
     problems: list[Problem],
+    includes: dict[tuple, Path | _Refused | None],
 ) -> tuple[list[Document], list[Document]]:
     """(documents in load order, documents in merge order)."""
     docs: list[Document] = []
@@ -418,7 +419,9 @@ def _collect(
         doc = _load(queue[index], display, cache)
         docs.append(doc)
         for position, entry in _includes_of(doc, problems):
-            found = _find_include(entry, roots)
+            found = includes.get((entry, *roots), _MISSING)
+            if found is _MISSING:
+                found = includes[(entry, *roots)] = _find_include(entry, roots)
             if found is None:
                 problems.append(
                     doc.problem(
@@ -863,6 +866,7 @@ def compose(
     display: Callable[[Path], str],
     cache: dict[Path, Document] | None = None,
     run_mode: bool = False,
+    includes: dict | None = None,
 ) -> Composed:
     """Merge `files` (and what they include) and env.yaml the way NeMo Gym does.
 
@@ -870,7 +874,9 @@ def compose(
     roots for `config_paths` entries in order. Problems of reading a file stay in its
     Document (`composed.documents`, `env.document`); `composed.problems` holds what
     composing found (rules config-include, config-merge, config-directive, env-file).
-    `config_paths` stays in the data as merged (a reserved key, never a server); the
+    `cache` holds the documents read so far, `includes` where each `config_paths` entry
+    was found: both may be shared by every compose() of one run (files do not change
+    while it lasts). `config_paths` stays in the data as merged (a reserved key, never a server); the
     env.yaml's own `config_paths` is not followed, as `+config_paths` on the command line
     takes precedence over it in NeMo Gym.
 
@@ -881,8 +887,9 @@ def compose(
     After a missing include it is never reported: the include is the cause.
     """
     cache = {} if cache is None else cache
+    includes = {} if includes is None else includes
     problems: list[Problem] = []
-    documents, merge_order = _collect(files, list(roots), display, cache, problems)
+    documents, merge_order = _collect(files, list(roots), display, cache, problems, includes)
     sources = [doc for doc in merge_order if isinstance(doc.data, dict)]
     env_data = env.document.data if env is not None else None
     if isinstance(env_data, dict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gym_scaffold.problem import Problem, Severity
 
@@ -40,9 +40,8 @@ LOOKUPS = "gym_scaffold.lookups"  # instance names looked up in the checkout ind
 _SERVERS = "gym_scaffold.servers"  # ConfigView.servers(), found once per view
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a value (or a key) was written."""
+class Origin(NamedTuple):
+    """Where a value (or a key) was written. (A NamedTuple: a config has thousands.)"""
 
     path: str  # display path of the file
     line: int
