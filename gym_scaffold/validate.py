@@ -256,7 +256,7 @@ class Validator:
     def check_run(self, configs: list[Path], env: EnvFile | None) -> None:
         """`--config A --config B`: one run composed as NeMo Gym composes it; everything reported."""
         files = [self._abs(path) for path in configs]
-        composed = self._compose(files, env)
+        composed = self._compose(files, env, run_mode=True)
         shown = {doc.path for doc in composed.documents}
         if env is not None:
             shown.add(env.document.path)

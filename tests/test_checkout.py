@@ -191,6 +191,16 @@ def test_in_a_config_run_the_target_must_be_in_the_run(tmp_path):
     assert [p.line for p in both] == [10]
 
 
+def test_in_a_config_run_a_directive_source_must_be_in_the_run(tmp_path):
+    config = "benchmarks/b/config.yaml"
+    tree(tmp_path, {MATH_CONFIG: MATH, config: "my_math:\n  _inherit_from: math_with_judge\n"})
+    # Checked on its own, another config of a run may define the source.
+    assert _errors(_validate(tmp_path, config), "config-directive") == []
+    (alone,) = _errors(_validate(tmp_path, configs=(config,)), "config-directive")
+    assert (alone.path, alone.line) == (config, 2) and "'math_with_judge' does not exist" in alone.message
+    assert _errors(_validate(tmp_path, configs=(MATH_CONFIG, config)), "config-directive") == []
+
+
 def test_reference_through_an_include_and_after_inherit_from(tmp_path):
     config = "benchmarks/b/config.yaml"
     text = (
