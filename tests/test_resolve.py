@@ -319,3 +319,8 @@ def test_corpus_resolves_fast_and_without_problems():
             assert r.problems == [], (file, r.problems)
         best = min(best, time.perf_counter() - start)
     assert best < 1.0  # typically ~0.1 s; generous for slow CI machines
+
+
+def test_a_container_as_oc_env_default_is_text_as_written_like_omegaconf():
+    data = {"b": 0, "c": "${oc.env:NOPE,${a}}", "a": {"a": "${b}"}}
+    assert resolve_data(data).data["c"] == omegaconf_value(data, ("c",))[1] == "{'a': '${b}'}"

@@ -821,6 +821,12 @@ class _Resolver:
             return out
         raise AssertionError(el)
 
+    def as_written(self, el: Any, path: DataPath, unresolved: list, value: Any) -> Any:
+        """The container an argument `${...}` names, unresolved; else `value`."""
+        if isinstance(el, Prim) and len(el.parts) == 1 and isinstance(el.parts[0], Node):
+            return self.node(el.parts[0], path, unresolved, raw_containers=True)
+        return value
+
     def args(self, items: list, path: DataPath, unresolved: list) -> list:
         out = []
         pending = None
@@ -845,7 +851,10 @@ class _Resolver:
             if var in self.environ:
                 return self.environ[var]
             if len(args) == 2:
-                return None if args[1] is None else _to_str(args[1])
+                default = args[1]
+                if isinstance(default, (dict, list)):  # OmegaConf's str() of a container shows it as written
+                    default = self.as_written(item.args[1], path, unresolved, default)
+                return None if default is None else _to_str(default)
             unresolved.append(Unresolved(path, item.source, var, "env"))
             raise _Defer()
         if name == "oc.select":
