@@ -32,7 +32,6 @@ import difflib
 import errno
 import os
 import stat
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -64,24 +63,72 @@ def load_env_file(path: Path, display: str) -> EnvFile:
 # A value tree that carries origins
 
 
+class _At(NamedTuple):
+    """Where a value (or a key) of a document was written, looked up only when asked:
+    most values are never reported, and the document's positions are then never read."""
+
+    doc: Document
+    path: DataPath
+    of_key: bool
+
+    def origin(self) -> Origin | None:
+        table = self.doc.key_positions if self.of_key else self.doc.value_positions
+        position = table.get(self.path)
+        return None if position is None else Origin(self.doc.path, position[0], position[1])
+
+
+def _origin(where: _At | Origin | None) -> Origin | None:
+    return where.origin() if isinstance(where, _At) else where
+
+
+class _OriginTable(Mapping):
+    """DataPath -> Origin, each worked out when it is asked for."""
+
+    def get(self, path: DataPath, default: Any = None) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __getitem__(self, path: DataPath) -> Origin:
+        origin = self.get(path)
+        if origin is None:
+            raise KeyError(path)
+        return origin
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, tuple) and self.get(path) is not None
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _MergedOrigins(_OriginTable):
+    """The origins of a merged tree: paths to _At (or Origin), resolved when asked."""
+
+    __slots__ = ("_where",)
+
+    def __init__(self, where: dict[DataPath, Any]) -> None:
+        self._where = where
+
+    def get(self, path: DataPath, default: Any = None) -> Any:
+        origin = _origin(self._where.get(path))
+        return default if origin is None else origin
+
+    def __iter__(self) -> Iterator[DataPath]:
+        return (path for path in self._where if path in self)
+
+
 class _Node:
     """One value with where it was written. Trees built from documents are shared and
     never mutated; the directive pass works on its own copy."""
 
     __slots__ = ("value", "origin", "keys")
 
-    def __init__(self, value: Any, origin: Origin | None, keys: dict | None = None) -> None:
+    def __init__(self, value: Any, origin: _At | Origin | None, keys: dict | None = None) -> None:
         self.value = value  # dict[str, _Node] | list[_Node] | scalar
         self.origin = origin
-        self.keys = keys  # key origins of a mapping: dict[key, Origin | None]
+        self.keys = keys  # where the keys of a mapping are written: dict[key, _At | Origin | None]
 
 
 def _build(doc: Document) -> _Node:
-    values, keys, name = doc.value_positions, doc.key_positions, doc.path
-
-    def origin(pos: tuple[int, int] | None) -> Origin | None:
-        return Origin(name, pos[0], pos[1]) if pos is not None else None
-
     def build(value: Any, path: DataPath) -> _Node:
         if isinstance(value, dict):
             children = {}
@@ -89,33 +136,23 @@ def _build(doc: Document) -> _Node:
             for k, v in value.items():
                 child = path + (k,)
                 children[k] = build(v, child)
-                key_origins[k] = origin(keys.get(child))
-            return _Node(children, origin(values.get(path)), key_origins)
+                key_origins[k] = _At(doc, child, True)
+            return _Node(children, _At(doc, path, False), key_origins)
         if isinstance(value, list):
-            return _Node([build(v, path + (i,)) for i, v in enumerate(value)], origin(values.get(path)))
-        return _Node(value, origin(values.get(path)))
+            return _Node([build(v, path + (i,)) for i, v in enumerate(value)], _At(doc, path, False))
+        return _Node(value, _At(doc, path, False))
 
     return build(doc.data, ())
 
 
-# Trees per loaded Document (a Document is read once per run through `cache`), with
-# whether the tree holds any directive.
-_trees: dict[int, tuple[weakref.ref, _Node, bool]] = {}
-
-
 def _tree(doc: Document) -> tuple[_Node, bool]:
-    entry = _trees.get(id(doc))
-    if entry is not None and entry[0]() is doc:
-        return entry[1], entry[2]
-    node = _build(doc)
-    flag = _has_directives(node)
-    key = id(doc)
-    try:
-        ref = weakref.ref(doc, lambda _r, key=key: _trees.pop(key, None))
-    except TypeError:  # not weak-referenceable: just do not cache
-        return node, flag
-    _trees[key] = (ref, node, flag)
-    return node, flag
+    """The document as a tree of nodes with origins, and whether it holds a directive
+    (once per document: an included file is merged into many configs)."""
+    found = doc.memo.get("compose.tree")
+    if found is None:
+        node = _build(doc)
+        found = doc.memo["compose.tree"] = (node, _has_directives(node))
+    return found
 
 
 def _is_dict(node: _Node | None) -> bool:
@@ -126,8 +163,9 @@ def _is_list(node: _Node | None) -> bool:
     return node is not None and isinstance(node.value, list)
 
 
-def _problem(origin: Origin | None, fallback: str, rule: str, message: str, hint: str | None = None,
+def _problem(where: _At | Origin | None, fallback: str, rule: str, message: str, hint: str | None = None,
              severity: Severity = Severity.ERROR) -> Problem:
+    origin = _origin(where)
     if origin is None:
         return Problem(fallback, 0, 0, severity, rule, message, hint)
     return Problem(origin.path, origin.line, origin.column, severity, rule, message, hint)
@@ -148,7 +186,8 @@ def _merge(dest: _Node | None, src: _Node, problems: list[Problem]) -> _Node:
         return _Node(merged, src.origin or dest.origin, keys)
     if (_is_dict(dest) and _is_list(src)) or (_is_list(dest) and _is_dict(src)):
         kinds = ("a mapping", "a list") if _is_dict(dest) else ("a list", "a mapping")
-        where = f" (the earlier one is at {dest.origin.path}:{dest.origin.line})" if dest.origin else ""
+        earlier = _origin(dest.origin)
+        where = f" (the earlier one is at {earlier.path}:{earlier.line})" if earlier else ""
         problems.append(
             _problem(
                 src.origin,
@@ -171,7 +210,9 @@ def _copy(node: _Node) -> _Node:
 
 
 def _flatten(node: _Node, composed: Composed) -> Any:
-    origins, key_origins = composed.origins, composed.key_origins
+    origins: dict[DataPath, Any] = {}
+    key_origins: dict[DataPath, Any] = {}
+    composed.origins, composed.key_origins = _MergedOrigins(origins), _MergedOrigins(key_origins)
 
     def walk(n: _Node, path: DataPath) -> Any:
         if n.origin is not None:
@@ -596,7 +637,7 @@ def _path(start: int, goal: int, successors: dict[int, list[int]], component: li
 # tables on demand, with no tree built.
 
 
-class _PositionTable(Mapping):
+class _PositionTable(_OriginTable):
     """DataPath -> Origin, read from the Document that supplied each top-level key."""
 
     __slots__ = ("_owners", "_root", "_of_key")
@@ -615,15 +656,6 @@ class _PositionTable(Mapping):
         position = table.get(path)
         return default if position is None else Origin(doc.path, position[0], position[1])
 
-    def __getitem__(self, path: DataPath) -> Origin:
-        origin = self.get(path)
-        if origin is None:
-            raise KeyError(path)
-        return origin
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, tuple) and path in self._table(path)[1]
-
     def __iter__(self) -> Iterator[DataPath]:
         for doc in {id(doc): doc for doc in self._owners.values()}.values():
             table = doc.key_positions if self._of_key else doc.value_positions
@@ -631,17 +663,12 @@ class _PositionTable(Mapping):
         if not self._of_key and () in self._root.value_positions:
             yield ()
 
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-_directive_flags: dict[int, tuple[weakref.ref, bool]] = {}
 
 
 def _data_has_directives(doc: Document) -> bool:
-    entry = _directive_flags.get(id(doc))
-    if entry is not None and entry[0]() is doc:
-        return entry[1]
+    found = doc.memo.get("compose.directives")
+    if found is not None:
+        return found
     stack = [doc.data]
     found = False
     while stack and not found:
@@ -653,8 +680,7 @@ def _data_has_directives(doc: Document) -> bool:
             stack.extend(value)
         elif value.__class__ is str:
             found = value.startswith(_INHERIT_STR) or value.startswith(_COPY_STR)
-    key = id(doc)
-    _directive_flags[key] = (weakref.ref(doc, lambda _r, key=key: _directive_flags.pop(key, None)), found)
+    doc.memo["compose.directives"] = found
     return found
 
 

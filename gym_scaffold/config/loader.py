@@ -188,6 +188,8 @@ class Document:
     # for: most files of a run have no problem, and never need them.
     node: Any = field(default=None, repr=False, compare=False)
     _tables: tuple[dict, dict] | None = field(default=None, init=False, repr=False, compare=False)
+    # What later stages work out from this document once, kept with it (compose's tree).
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _positions(self) -> tuple[dict[DataPath, Position], dict[DataPath, Position]]:
         if self._tables is None:
