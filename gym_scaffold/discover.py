@@ -100,7 +100,7 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Files to check for the PATHS given, and (path, reason) for those that cannot be."""
     files: list[Path] = []
     errors: list[tuple[Path, str]] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for path in paths:
         if path.is_dir():
             candidates = list(_walk_yaml(path))
@@ -116,7 +116,7 @@ def expand(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
             errors.append((path, "not a regular file"))
             continue
         for candidate in candidates:
-            key = Path(os.path.abspath(candidate))  # lexical: cheap, and enough to drop repeats
+            key = os.path.abspath(candidate)  # lexical: cheap, and enough to drop repeats
             if key not in seen:
                 seen.add(key)
                 files.append(candidate)

@@ -11,7 +11,7 @@ import os
 import pickle
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,13 +139,14 @@ class Validator:
 
     # -- env.yaml ---------------------------------------------------------------------
 
+    @cached_property
     def env_path(self) -> Path:
         if self.options.env_file is not None:
             return self._abs(self.options.env_file)
         return self.root / discover.ENV_FILE_NAME
 
     def load_env(self) -> EnvFile | None:
-        path = self.env_path()
+        path = self.env_path
         if self.options.env_file is None and not path.exists():
             # A fresh clone has no env.yaml: references to it are accepted. A directory, a
             # FIFO or an unreadable file there is reported: NeMo Gym would fail on it.
@@ -170,7 +171,7 @@ class Validator:
 
             # env.yaml wherever NeMo Gym would look for it: the root and the extra roots.
             env_paths = sorted(
-                {root / discover.ENV_FILE_NAME for root in self.roots} | ({self.env_path()} if env else set())
+                {root / discover.ENV_FILE_NAME for root in self.roots} | ({self.env_path} if env else set())
             )
             repo = gitcheck.find_repo_root(self.root)
             self._add_all(gitcheck.check_env_ignored(repo, env_paths, display=self.display))
@@ -204,7 +205,7 @@ class Validator:
     def _check_file(self, path: Path, shown: str, env: EnvFile | None) -> tuple[list[Path], dict]:
         """Check one file. Returns what its outcome depends on: the files read, and the
         names the checkout index answered."""
-        env_inputs = [self.env_path()]
+        env_inputs = [self.env_path]
         doc = self.loaded.get(path)
         if doc is None:
             doc = self.loaded[path] = load_file(path, shown)
@@ -430,7 +431,7 @@ class Validator:
             return self.results_cache.index(paths, lambda: checkout.build_index(paths, self.read))
 
         self.index = checkout.LazyIndex(build_index)
-        env_resolved = discover.resolved(self.env_path())
+        env_resolved = discover.resolved(self.env_path)
         # env.yaml is checked with the whole checkout, when named among PATHS, or when given.
         env_named = not options.paths or options.env_file is not None
         configs = []
