@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gym_scaffold import gitcheck
 from gym_scaffold.problem import Problem
 
 ID = "env-gitignore"
@@ -38,4 +37,6 @@ SUMMARY = "env.yaml (at the root and wherever configs expect it) is not ignored 
 
 def check_repo(repo_root: Path | None, env_paths: Sequence[Path] = ()) -> Iterator[Problem]:
     """One `git check-ignore` call for every location; notes when the check is skipped."""
+    from gym_scaffold import gitcheck  # subprocess and shutil: only when git is asked
+
     yield from gitcheck.check_env_ignored(repo_root, env_paths, rules={ID})

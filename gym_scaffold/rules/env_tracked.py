@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gym_scaffold import gitcheck
 from gym_scaffold.problem import Problem
 
 ID = "env-tracked"
@@ -35,4 +34,6 @@ SUMMARY = "env.yaml is tracked by git, so its API keys are committed"
 
 def check_repo(repo_root: Path | None, env_paths: Sequence[Path] = ()) -> Iterator[Problem]:
     """One `git ls-files` call for every location; nothing outside a repository."""
+    from gym_scaffold import gitcheck  # subprocess and shutil: only when git is asked
+
     yield from gitcheck.check_env_ignored(repo_root, env_paths, rules={ID})
