@@ -107,10 +107,9 @@ def check(view: ConfigView) -> Iterator[Problem]:
         if not is_dir:
             implementation = shorten(server.implementation)
             home = _home(view, server.path, server.server_type)
-            close = _close_implementations(view, server.server_type, server.implementation)
             if home is not None and (root / server.server_type / home).is_dir():
                 hint = f"did you mean '{shorten(home)}'? (this file is in {server.server_type}/{shorten(home)}/)"
-            elif close:
+            elif close := _close_implementations(view, server.server_type, server.implementation):
                 hint = f"did you mean '{shorten(close[0])}'?"
             else:
                 hint = f"the implementation name is a directory under {server.server_type}/"
