@@ -197,3 +197,10 @@ def test_without_libyaml_the_same_values_positions_and_problems(corpus_tree: Pat
             (p.line, p.column, p.rule) for p in expected.problems
         ]
 
+
+
+@pytest.mark.parametrize(("levels", "reported"), [(199, False), (200, True)])
+def test_nesting_limit_counts_the_scalar_at_the_bottom(levels, reported):
+    text = "".join(" " * i + f"a{i}:\n" for i in range(levels)) + " " * levels + "x: y\n"
+    problems = load_text(text, "deep.yaml").problems
+    assert [p.message for p in problems] == (["nesting deeper than 200 levels"] if reported else [])

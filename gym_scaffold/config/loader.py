@@ -324,27 +324,33 @@ class _Builder:
     def _mapping(self, node: MappingNode, path: DataPath, depth: int) -> dict:
         result: dict = {}
         merge_sources = []  # `<<` values; applied after the explicit keys, which win
-        first_seen: dict = {}
+        # No positions to record and not too deep: plain names and values are read inline.
+        fast = self.values is None and depth < MAX_DEPTH
         for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == "<<" and key_node.tag in (
-                _PLAIN,
-                _YAML + "merge",
-            ):
+            if key_node.__class__ is ScalarNode and key_node.tag == _PLAIN:
+                text = key_node.value
+                if text == "<<":
+                    merge_sources.append(value_node)
+                    continue
+                key = text if text and text[0] not in _NOT_ONLY_TEXT else self._key(key_node)
+            elif isinstance(key_node, ScalarNode) and key_node.value == "<<" and key_node.tag == _YAML + "merge":
                 merge_sources.append(value_node)
                 continue
-            key = self._key(key_node)
-            if key is None:
+            else:
+                key = self._key(key_node)
+                if key is None:
+                    continue
+            if key in result:
+                self._duplicate(node, key, key_node)
                 continue
-            if key in first_seen:
-                line = first_seen[key]
-                self._report(
-                    key_node,
-                    "duplicate-key",
-                    f"duplicate key {key!r} (first defined at line {line})",
-                    "NeMo Gym refuses files with duplicate keys: keep one",
-                )
-                continue
-            first_seen[key] = key_node.start_mark.line + 1
+            if fast and value_node.__class__ is ScalarNode and value_node.tag == _PLAIN:
+                text = value_node.value
+                if text and text[0] not in _NOT_ONLY_TEXT:  # a plain name: the commonest value
+                    self.visited += 1
+                    if self.visited > MAX_NODES:
+                        raise _TooLarge
+                    result[key] = text
+                    continue
             child = path
             if self.keys is not None:
                 child = path + (key,)
@@ -353,6 +359,24 @@ class _Builder:
         for value_node in merge_sources:
             self._merge(value_node, path, depth, result)
         return result
+
+    def _duplicate(self, node: MappingNode, key: Any, key_node: Any) -> None:
+        first = next(k for k, _ in node.value if k is not key_node and self._same_key(k, key))
+        self._report(
+            key_node,
+            "duplicate-key",
+            f"duplicate key {key!r} (first defined at line {first.start_mark.line + 1})",
+            "NeMo Gym refuses files with duplicate keys: keep one",
+        )
+
+    def _same_key(self, key_node: Any, key: Any) -> bool:
+        if not isinstance(key_node, ScalarNode):
+            return False
+        problems, self.problems = self.problems, []  # already reported when first read
+        try:
+            return self._key(key_node) == key
+        finally:
+            self.problems = problems
 
     def _merge(self, node: Any, path: DataPath, depth: int, into: dict) -> None:
         """Apply a `<<` merge: keys already in `into` (explicit or merged earlier) win."""
