@@ -112,6 +112,8 @@ class Validator:
         self.roots = [*self._extra_roots(), self.root]
         self.loaded: dict[Path, Document] = {}  # every YAML file read in this run
         self.includes: dict = {}  # where each config_paths entry was found (compose)
+        self._env_checked = False  # check_env runs after check_files (set by run)
+        self._git_problems: list[Problem] | None = None  # git's answers, worked out elsewhere
         self._display: dict[Path, str] = {}
         self._shown_paths: dict[str, Path] = {}  # the other way round
         self.result = Result()
@@ -167,14 +169,16 @@ class Validator:
             view = self._view_of_env(env)
             self._run_rules(view)
         if self.options.check_git:
-            from gym_scaffold import gitcheck
+            found = self._git_problems
+            self._add_all(found if found is not None else self._env_git_problems(env))
 
-            # env.yaml wherever NeMo Gym would look for it: the root and the extra roots.
-            env_paths = sorted(
-                {root / discover.ENV_FILE_NAME for root in self.roots} | ({self.env_path} if env else set())
-            )
-            repo = gitcheck.find_repo_root(self.root)
-            self._add_all(gitcheck.check_env_ignored(repo, env_paths, display=self.display))
+    def _env_git_problems(self, env: EnvFile | None) -> list[Problem]:
+        from gym_scaffold import gitcheck
+
+        # env.yaml wherever NeMo Gym would look for it: the root and the extra roots.
+        env_paths = sorted({root / discover.ENV_FILE_NAME for root in self.roots} | ({self.env_path} if env else set()))
+        repo = gitcheck.find_repo_root(self.root)
+        return list(gitcheck.check_env_ignored(repo, env_paths, display=self.display))
 
     def _view_of_env(self, env: EnvFile) -> ConfigView:
         composed = self._compose([], env)
@@ -280,22 +284,26 @@ class Validator:
             return
         # The checkout index is built once, before forking, rather than once in every
         # worker: in another process, while this one loads the YAML reader, the rules and
-        # the schema engine (forked workers share what is loaded before the fork).
+        # the schema engine (forked workers share what is loaded before the fork). That
+        # process then asks git about env.yaml, if the run checks it.
         index = self.index
-        indexed = None if index is None or index.ready else _in_another_process(self._build_index_here, None)
+        elsewhere = (index is not None and not index.ready) or (self.options.check_git and self._env_checked)
+        prepared = _in_another_process(lambda: self._prepare_elsewhere(env), None) if elsewhere else (lambda: None)
         from gym_scaffold import derive, schemas  # noqa: F401
         from gym_scaffold.config import compose, loader, resolve  # noqa: F401
 
         _config_rules()
         schemas.validator(schemas.CONFIG_FILE)
-        if indexed is not None:
-            built = indexed()
-            if built is None:
-                index.built()
-            else:
-                index.provide(built[0])
+        found = prepared()
+        if found is None:
+            if index is not None:
+                index.built()  # here, then (the other process failed, or was not needed)
+        else:
+            built, stored, self._git_problems = found
+            if built is not None:
+                index.provide(built)
                 if self.results_cache is not None:
-                    self.results_cache.stored_index, self.results_cache.index_changed = built[1]
+                    self.results_cache.stored_index, self.results_cache.index_changed = stored
         # Work is handed out in small batches through a pipe, so a worker that meets the
         # expensive files (a first derivation, a first schema) does not hold up the others.
         size = max(4, -(-len(files) // 8192))  # at most 32 KB of batch numbers: one pipe buffer
@@ -337,11 +345,14 @@ class Validator:
                 for path in batch:
                     self.check_file(path, env)
 
-    def _build_index_here(self) -> tuple[Any, Any]:
-        """The checkout index, and the result cache's record of it, for another process."""
-        index = self.index.built()
+    def _prepare_elsewhere(self, env: EnvFile | None) -> tuple[Any, Any, list[Problem] | None]:
+        """For another process: the checkout index and the result cache's record of it,
+        and git's answers about env.yaml when the run checks them."""
+        index = self.index.built() if self.index is not None and not self.index.ready else None
         store = self.results_cache
-        return index, ((store.stored_index, store.index_changed) if store is not None else None)
+        stored = (store.stored_index, store.index_changed) if store is not None else None
+        git = self._env_git_problems(env) if self.options.check_git and self._env_checked else None
+        return index, stored, git
 
     def _compose(self, files: list[Path], env: EnvFile | None, *, run_mode: bool = False) -> Any:
         """compose(), sharing this run's loaded files and include lookups."""
@@ -442,6 +453,7 @@ class Validator:
                 env_named = True  # env.yaml is checked once, below
             else:
                 configs.append(path)
+        self._env_checked = env_named
         self.check_files(configs, env)
         if self.results_cache is not None:
             self.results_cache.save()

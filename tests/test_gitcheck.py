@@ -465,3 +465,17 @@ def test_rule_documentation(module) -> None:
     assert rule.summary and "\n" not in rule.summary
     assert "Failing:" in rule.doc and "Passing:" in rule.doc
     assert not rule.checks_configs  # the pipeline calls check_repo itself
+
+
+@pytest.mark.parametrize("ignored", [False, True])
+def test_whole_checkout_run_reports_what_git_says(repo: Path, ignored: bool) -> None:
+    # Enough configs for the run to be split across processes: git is asked in another one.
+    from gym_scaffold.validate import PARALLEL_MIN_FILES, ValidateOptions, run_validate
+
+    for index in range(PARALLEL_MIN_FILES + 6):
+        write(repo, f"benchmarks/b{index}/config.yaml", f"note_{index}: just a value\n")
+    if ignored:
+        write(repo, ".gitignore", "env.yaml\n")
+    result = run_validate(ValidateOptions(cwd=repo, environ={}, use_cache=False))
+    gitignore = [p for p in result.problems if p.rule == "env-gitignore"]
+    assert [(p.path, p.severity) for p in gitignore] == ([] if ignored else [("env.yaml", Severity.ERROR)])
