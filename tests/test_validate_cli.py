@@ -326,3 +326,27 @@ def test_env_file_given_with_paths_is_checked_too(tmp_path, cli):
     proc = cli("validate", "--env-file", "local/env.yaml", CONFIG, cwd=tmp_path)
     assert proc.returncode == 1
     assert "local/env.yaml:3:17: error:" in proc.stdout and "missing-value" in rules_of(proc)
+
+
+def test_whole_report_reaches_a_file_and_a_closed_pipe_is_no_error(tmp_path):
+    # validate ends without the interpreter's teardown: its output must still be flushed.
+    import sys
+
+    from conftest import _clean_env
+
+    for index in range(300):
+        write_tree(tmp_path, {f"benchmarks/b{index}/config.yaml": f"note_{index}: just a value\n"})
+    report = tmp_path / "report.txt"
+    with report.open("w") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "gym_scaffold", "validate", "--no-cache"],
+            cwd=tmp_path, env=_clean_env(), stdout=out, stderr=subprocess.PIPE, text=True, timeout=60,
+        )
+    assert proc.returncode == 0, proc.stderr
+    lines = report.read_text().splitlines()
+    assert len(lines) == 302 and lines[-1].startswith("0 errors, 0 warnings; checked 0 files, skipped 300")
+    head = subprocess.run(
+        f"'{sys.executable}' -m gym_scaffold validate --no-cache | head -1",
+        shell=True, cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=60,
+    )
+    assert head.stdout.count("\n") == 1 and "Traceback" not in head.stderr, head.stderr
