@@ -6,7 +6,6 @@ Click-free: `commands/validate.py` parses options into `ValidateOptions` and han
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 from collections.abc import Callable, Iterable, Mapping
@@ -398,17 +397,6 @@ class Validator:
         self.result.problems.extend(problems)
 
     def run(self) -> Result:
-        # A run allocates many small objects and makes few reference cycles; with the
-        # default thresholds the cycle collector walks every loaded document over and over
-        # (about 8% of a checkout's instructions). It runs rarely during a run.
-        thresholds = gc.get_threshold()
-        gc.set_threshold(200_000, 30, 30)
-        try:
-            return self._run()
-        finally:
-            gc.set_threshold(*thresholds)
-
-    def _run(self) -> Result:
         options = self.options
         env = self.load_env()
         if options.env_check_only:
