@@ -286,13 +286,10 @@ class Validator:
         # the schema engine (forked workers share what is loaded before the fork). That
         # process then asks git about env.yaml, if the run checks it.
         index = self.index
-        elsewhere = (index is not None and not index.ready) or (self.options.check_git and self._env_checked)
+        git_wanted = self.options.check_git and self._env_checked and self._git_problems is None
+        elsewhere = (index is not None and not index.ready) or git_wanted
         prepared = _in_another_process(lambda: self._prepare_elsewhere(env), None) if elsewhere else (lambda: None)
-        from gym_scaffold import derive, schemas  # noqa: F401
-        from gym_scaffold.config import compose, loader, resolve  # noqa: F401
-
-        _config_rules()
-        schemas.validator(schemas.CONFIG_FILE)
+        self._warm_up()
         found = prepared()
         if found is None:
             if index is not None:
@@ -344,13 +341,47 @@ class Validator:
                 for path in batch:
                     self.check_file(path, env)
 
+    def _checkout_index(self, files: list[Path]) -> Any:
+        """The checkout index (gym_scaffold/checkout.py) of this run, built on first use."""
+        from gym_scaffold import checkout
+
+        options = self.options
+
+        def build() -> checkout.CheckoutIndex:
+            if not options.paths:
+                everything = files
+            elif self._walked_root(options.paths):  # `validate .`: the walk is done already
+                everything = sorted(
+                    (p for p in files if discover.in_config_dirs(p, self.root)),
+                    key=lambda p: discover.config_dir_order(p, self.root),
+                )
+            else:
+                everything = discover.default_targets(self.root)
+            paths = [p for p in everything if p.name != discover.ENV_FILE_NAME]
+            if self.results_cache is None:
+                return checkout.build_index(paths, self.read)
+            return self.results_cache.index(paths, lambda: checkout.build_index(paths, self.read))
+
+        return checkout.LazyIndex(build)
+
+    @staticmethod
+    def _warm_up() -> None:
+        """Load the YAML reader, the rules and the schema engine (before forking workers,
+        which then share them)."""
+        from gym_scaffold import derive, schemas  # noqa: F401
+        from gym_scaffold.config import compose, loader, resolve  # noqa: F401
+
+        _config_rules()
+        schemas.validator(schemas.CONFIG_FILE)
+
     def _prepare_elsewhere(self, env: EnvFile | None) -> tuple[Any, Any, list[Problem] | None]:
         """For another process: the checkout index and the result cache's record of it,
         and git's answers about env.yaml when the run checks them."""
         index = self.index.built() if self.index is not None and not self.index.ready else None
         store = self.results_cache
         stored = (store.stored_index, store.index_changed) if store is not None else None
-        git = self._env_git_problems(env) if self.options.check_git and self._env_checked else None
+        git_wanted = self.options.check_git and self._env_checked and self._git_problems is None
+        git = self._env_git_problems(env) if git_wanted else None
         return index, stored, git
 
     def _compose(self, files: list[Path], env: EnvFile | None, *, run_mode: bool = False) -> Any:
@@ -406,41 +437,27 @@ class Validator:
             self.check_run(options.configs, env)
             self.check_env(env)
             return self._finish()
-        if options.paths:
-            files, errors = discover.expand(self._abs(path) for path in options.paths)
-            for path, reason in errors:
-                self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "unreadable", reason))
-        else:
-            files = discover.default_targets(self.root)
-        from gym_scaffold import checkout
-
-        def build_index() -> checkout.CheckoutIndex:
-            if not options.paths:
-                everything = files
-            elif self._walked_root(options.paths):  # `validate .`: the walk is done already
-                everything = sorted(
-                    (p for p in files if discover.in_config_dirs(p, self.root)),
-                    key=lambda p: discover.config_dir_order(p, self.root),
-                )
-            else:
-                everything = discover.default_targets(self.root)
-            paths = [p for p in everything if p.name != discover.ENV_FILE_NAME]
-            if self.results_cache is None:
-                return checkout.build_index(paths, self.read)
-            return self.results_cache.index(paths, lambda: checkout.build_index(paths, self.read))
-
-        self.index = checkout.LazyIndex(build_index)
-        env_resolved = discover.resolved(self.env_path)
-        # env.yaml is checked with the whole checkout, when named among PATHS, or when given.
-        env_named = not options.paths or options.env_file is not None
-        configs = []
-        for path in files:
-            if path.name == discover.ENV_FILE_NAME or (
-                self.options.env_file is not None and discover.resolved(path) == env_resolved
-            ):
-                env_named = True  # env.yaml is checked once, below
-            else:
-                configs.append(path)
+        # With no outcome to reuse, another process walks the tree, builds the checkout
+        # index and asks git while this one loads the rules and the schema engine.
+        # Git is asked in a third process (it waits on git more than it computes).
+        early = asked_git = None
+        walks = not options.paths or any(self._abs(path).is_dir() for path in options.paths)
+        if walks and hasattr(os, "fork") and (self.results_cache is None or not self.results_cache.entries):
+            if options.check_git:
+                asked_git = _in_another_process(lambda: self._env_git_problems(env), None)
+                self._git_problems = []  # the survey leaves git to that process
+            early = _in_another_process(lambda: self._survey(env, build_index=True), None)
+            self._warm_up()
+        surveyed = early() if early is not None else None
+        files, errors, configs, env_named, built, stored, git = surveyed or self._survey(env)
+        self._git_problems = asked_git() if asked_git is not None else git  # None: asked later, here
+        self.index = self._checkout_index(files)
+        for path, reason in errors:
+            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "unreadable", reason))
+        if built is not None:
+            self.index.provide(built)
+            if self.results_cache is not None:
+                self.results_cache.stored_index, self.results_cache.index_changed = stored
         self._env_checked = env_named
         self.check_files(configs, env)
         if self.results_cache is not None:
@@ -448,6 +465,32 @@ class Validator:
         if env_named:
             self.check_env(env)
         return self._finish()
+
+    def _survey(self, env: EnvFile | None, *, build_index: bool = False) -> tuple:
+        """The files to check and what is known before checking them: (files, unreadable
+        PATHS, configs, whether env.yaml is checked, the checkout index and the result
+        cache's record of it if `build_index`, git's answers about env.yaml if then asked)."""
+        options = self.options
+        if options.paths:
+            files, errors = discover.expand(self._abs(path) for path in options.paths)
+        else:
+            files, errors = discover.default_targets(self.root), []
+        env_resolved = discover.resolved(self.env_path)
+        # env.yaml is checked with the whole checkout, when named among PATHS, or when given.
+        env_named = not options.paths or options.env_file is not None
+        configs = []
+        for path in files:
+            if path.name == discover.ENV_FILE_NAME or (
+                options.env_file is not None and discover.resolved(path) == env_resolved
+            ):
+                env_named = True  # env.yaml is checked once, below
+            else:
+                configs.append(path)
+        built = stored = git = None
+        if build_index and len(configs) >= PARALLEL_MIN_FILES:  # what a run split across workers needs
+            self.index, self._env_checked = self._checkout_index(files), env_named
+            built, stored, git = self._prepare_elsewhere(env)
+        return files, errors, configs, env_named, built, stored, git
 
     def _finish(self) -> Result:
         # Several views can report the same problem (a file and a run that includes it).
