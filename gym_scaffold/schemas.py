@@ -143,6 +143,9 @@ def implementation_schema_path(server_type: str, implementation: str) -> str | N
     return None
 
 
+_NAMING = ("$id", "title", "description")  # what differs between derived schemas of equal fields
+_derived_fields: dict[str, str] = {}  # derived schema -> the digest of its fields (naming aside)
+
 # Derived schemas (gym_scaffold/derive.py) of this process, by (root, server type, implementation).
 # The entry holds while the files read keep their size and modification time.
 _derived: dict[tuple[str, str, str, str], tuple[str | None, tuple[Path, ...], tuple]] = {}
@@ -190,13 +193,20 @@ def _derived_schema_path(
             derived = None
         if derived is not None and derived.server_type in (server_type, None):
             document = _standalone(derived.schema, server_type)
-            digest = derive.digest(json.dumps(document, sort_keys=True).encode())
-            relative = f"derived/{server_type}/{implementation}-{digest}.schema.json"
+            fields = derive.digest(json.dumps({k: v for k, v in document.items() if k not in _NAMING}, sort_keys=True).encode())
+            relative = f"derived/{server_type}/{implementation}-{fields}.schema.json"
             document["$id"] = BASE_URI + relative
             _documents()[BASE_URI + relative] = document
+            _derived_fields[relative] = fields
             found = (relative, tuple(derived.inputs) or (app,))
     _derived[key] = (*found, _stamp(found[1]))
     return found
+
+
+@cache
+def _common_field_names(kind: str) -> frozenset[str]:
+    """The fields server-common.schema.json gives every server of this kind."""
+    return frozenset(_property_names(schema(SERVER_COMMON)["$defs"][kind], BASE_URI + SERVER_COMMON))
 
 
 def _standalone(derived: dict, server_type: str) -> dict:
@@ -230,8 +240,7 @@ def _standalone(derived: dict, server_type: str) -> dict:
     definitions = document.setdefault("$defs", {})
     for name in sorted(used):
         definitions[f"common_{name}"] = _pattern_as_format(common["$defs"][name])  # self-contained scalars
-    kind = server_type if server_type in common["$defs"] else "server"
-    known = _property_names(common["$defs"][kind], BASE_URI + SERVER_COMMON)
+    known = _common_field_names(server_type if server_type in common["$defs"] else "server")
     properties = {name: True for name in sorted(known)}
     properties.update(document.get("properties", {}))
     document["properties"] = properties
@@ -303,7 +312,7 @@ def validator(relative: str) -> Any:
         # patterns in less time, which counts a hundred times over in a checkout. Servers
         # whose config classes have the same fields share one validator.
         document = schema(relative)
-        fields = json.dumps({k: v for k, v in document.items() if k not in _NAMING}, sort_keys=True)
+        fields = _derived_fields[relative]
         compiled = _derived_validators.get(fields)
         if compiled is None:
             options = jsonschema_rs.RegexOptions()
@@ -314,8 +323,7 @@ def validator(relative: str) -> Any:
     return jsonschema_rs.validator_for(schema(relative), registry=_registry())
 
 
-_NAMING = ("$id", "title", "description")  # what differs between derived schemas of equal fields
-_derived_validators: dict[str, Any] = {}
+_derived_validators: dict[str, Any] = {}  # by the digest of the fields
 
 
 # -- walking schemas (titles, property names) ------------------------------------------
