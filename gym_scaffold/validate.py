@@ -296,10 +296,7 @@ class Validator:
                 index.built()  # here, then (the other process failed, or was not needed)
         else:
             built, stored, self._git_problems = found
-            if built is not None:
-                index.provide(built)
-                if self.results_cache is not None:
-                    self.results_cache.stored_index, self.results_cache.index_changed = stored
+            self._adopt_index(built, stored)
         # Work is handed out in small batches through a pipe, so a worker that meets the
         # expensive files (a first derivation, a first schema) does not hold up the others.
         size = max(4, -(-len(files) // 8192))  # at most 32 KB of batch numbers: one pipe buffer
@@ -363,6 +360,13 @@ class Validator:
             return self.results_cache.index(paths, lambda: checkout.build_index(paths, self.read))
 
         return checkout.LazyIndex(build)
+
+    def _adopt_index(self, built: Any, stored: Any) -> None:
+        """Use the checkout index another process built, with the result cache's record of it."""
+        if built is not None:
+            self.index.provide(built)
+            if self.results_cache is not None:
+                self.results_cache.stored_index, self.results_cache.index_changed = stored
 
     @staticmethod
     def _warm_up() -> None:
@@ -437,9 +441,9 @@ class Validator:
             self.check_run(options.configs, env)
             self.check_env(env)
             return self._finish()
-        # With no outcome to reuse, another process walks the tree, builds the checkout
-        # index and asks git while this one loads the rules and the schema engine.
-        # Git is asked in a third process (it waits on git more than it computes).
+        # With no outcome to reuse, another process walks the tree and builds the checkout
+        # index, and a third asks git about env.yaml (it mostly waits on git), while this
+        # one loads the rules and the schema engine.
         early = asked_git = None
         walks = not options.paths or any(self._abs(path).is_dir() for path in options.paths)
         if walks and hasattr(os, "fork") and (self.results_cache is None or not self.results_cache.entries):
@@ -454,10 +458,7 @@ class Validator:
         self.index = self._checkout_index(files)
         for path, reason in errors:
             self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "unreadable", reason))
-        if built is not None:
-            self.index.provide(built)
-            if self.results_cache is not None:
-                self.results_cache.stored_index, self.results_cache.index_changed = stored
+        self._adopt_index(built, stored)
         self._env_checked = env_named
         self.check_files(configs, env)
         if self.results_cache is not None:
