@@ -64,8 +64,9 @@ def read_or_none(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> b
 
 
 class ReadOnce:
-    """`read_or_none` that reads each path at most once: during one run the result cache,
-    the checkout index and the loader all look at the same files."""
+    """`read_or_none` that reads each path at most once: during one run the result cache
+    and the checkout index look at the same files. (The loader reads with read_regular
+    itself: it reports why a file cannot be read.)"""
 
     def __init__(self) -> None:
         self._contents: dict[str, bytes | None] = {}

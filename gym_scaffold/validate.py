@@ -116,7 +116,7 @@ class Validator:
         self._display: dict[Path, str] = {}
         self._shown_paths: dict[str, Path] = {}  # the other way round
         self.result = Result()
-        self.read = ReadOnce()  # every stage shares one read of each file
+        self.read = ReadOnce()  # the result cache and the checkout index share one read of each file
         self.run_cache: dict = {}  # ConfigView.run_cache
         self.results_cache = ResultCache(self.root, options.environ, self.read) if options.use_cache else None
         # Instance name -> server types over the whole checkout (checkout.py); built in run().
