@@ -657,6 +657,8 @@ def derive(
         raise DeriveError(f"{app_path}: cannot read: {exc.strerror}") from None
     except NotReadable as exc:
         raise DeriveError(f"{app_path}: {exc}") from None
+    if not source.strip():  # a placeholder (a partial copy of a checkout): nothing to read
+        raise DeriveError(f"{app_path}: empty file, no config class")
     entry_file = None
     if cache is not None:
         key = digest(source + b"\0" + str(app_path.resolve()).encode() + b"\0" + _code_digest().encode())

@@ -83,6 +83,16 @@ def test_no_config_class_and_syntax_errors(tmp_path):
         derive.derive_uncached(broken)
 
 
+def test_an_empty_source_has_no_config_class(tmp_path):
+    app = tmp_path / "resources_servers" / "placeholder" / "app.py"
+    app.parent.mkdir(parents=True)
+    for text in ("", "\n  \n"):
+        app.write_text(text)
+        with pytest.raises(derive.DeriveError, match="empty file"):
+            derive.derive(app, tmp_path, cache=tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()  # nothing worth keeping
+
+
 def test_server_class_without_config_class_gets_its_type_base(tmp_path):
     app = tmp_path / "resources_servers" / "plain" / "app.py"
     app.parent.mkdir(parents=True)
