@@ -14,7 +14,8 @@ generated classes add no field and the others each pick their own subset of fiel
   checkout, warm  - `validate .` again: results and derived schemas from the cache
 
 check-jsonschema validates every non-empty YAML file against
-schemas/config-file.schema.json. Targets: cold at most 1.0x, warm at most 0.5x of
+schemas/config-file.schema.json (as in the sibling benchmark: references resolved from
+schemas/, and a run where it does not validate is refused). Targets: cold at most 1.0x, warm at most 0.5x of
 check-jsonschema's wall time (median of alternating runs, start-up included).
 
 Usage: python benchmarks/checkout_vs_check_jsonschema.py [--runs N] [--corpus DIR]
@@ -31,10 +32,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from validate_vs_check_jsonschema import (  # noqa: E402 - the sibling benchmark's helpers
-    REPO,
     bin_path,
     corpus_arguments,
     lay_out_corpus,
+    peer_command,
+    require_peer_validates,
     timed,
 )
 
@@ -104,8 +106,7 @@ def add_sources(root: Path) -> int:
 
 def main() -> int:
     args = corpus_arguments(__doc__.splitlines()[0], runs=11)
-    schema = str(REPO / "schemas" / "config-file.schema.json")
-    ours, theirs = bin_path("gym-scaffold"), bin_path("check-jsonschema")
+    ours = bin_path("gym-scaffold")
     with tempfile.TemporaryDirectory() as tmp:
         root = lay_out_corpus(args.corpus, Path(tmp) / "checkout")
         sources = add_sources(root)
@@ -113,7 +114,8 @@ def main() -> int:
         warm_cache = Path(tmp) / "warm-cache"
         cold_caches = Path(tmp) / "cold"
         cold_caches.mkdir()
-        their_cmd = [theirs, "--schemafile", schema, *yaml_files]
+        their_cmd = peer_command(yaml_files)
+        require_peer_validates(their_cmd, root)
         print(f"{len(yaml_files)} YAML files, {sources} app.py sources; {args.runs} runs each, alternating\n")
         print(f"{'case':<16} {'gym-scaffold':>14} {'check-jsonschema':>18} {'ratio':>7} {'target':>7}")
         failed = False
