@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from test_validate_cli import model_config
 
 REPO = Path(__file__).resolve().parent.parent
