@@ -93,7 +93,8 @@ EXPRESSIONS = [
     # oc.select
     "${oc.select:a,5}", "${oc.select:zz,5}", "${oc.select:zz}", "${oc.select:m,7}", "${oc.select:n,7}",
     "${oc.select:b.c}", "${oc.select:b.zz,${a}}", "${oc.select:judge_*,1}", "${oc.select:zz,${zz}}",
-    "${oc.select:.a,3}", "${oc.select:..a,3}", "${oc.select:zz,null}",
+    "${oc.select:.a,3}", "${oc.select:..a,3}", "${oc.select:zz,null}", "${oc.select:zz,{x: 1, y: [2]}}",
+    "${oc.select:zz,[1, {z: 3}]}", "pre ${oc.select:zz,{x: 1}}", "${oc.select:a,{x: 1}}", "${oc.select:zz,[${a}]}",
     # other resolvers
     "${oc.decode:'1'}", "${oc.decode:'[1, ${a}]'}", "${oc.create:{a: 1}}", "${foo:bar}", "${my-res:1}",
     "${oc.dict.keys:b}",
