@@ -4,11 +4,12 @@ says what happened.
 Faults are made with real mechanisms. The tests may run as root, for whom permission bits
 mean nothing, so a read-only destination and a file that refuses writes use the immutable
 attribute (chattr +i, which stops root too) when running as root, and mode bits otherwise.
-An interruption midway is a real signal at a real blocking point: git reads the global
+An interruption midway is a real signal at a real blocking point: git opens the global
 excludes file (core.excludesFile, from GIT_CONFIG_GLOBAL) on every `git check-ignore`, and
-here that file is a FIFO the test controls. `new` asks git once before it changes anything
-and once after it has written the server, env.yaml and .gitignore: the test lets the first
-read through and sends the signal while the second one waits.
+here that file is a FIFO the test controls; opening a FIFO waits for its other end. `new`
+asks git once before it changes anything and once after it has written the server,
+env.yaml and .gitignore: the test lets the first call through and sends the signal while
+the second one waits (seen in /proc, so the wait is certain, not a guess).
 """
 
 from __future__ import annotations
@@ -149,6 +150,66 @@ def _open_writer(fifo: Path) -> int | None:
         raise
 
 
+def _children(parent: int) -> list[int]:
+    found = []
+    for process in os.scandir("/proc"):
+        if process.name.isdigit():
+            with contextlib.suppress(OSError, ValueError):
+                stat_line = Path(process.path, "stat").read_text()
+                if int(stat_line.rsplit(")", 1)[1].split()[1]) == parent:
+                    found.append(int(process.name))
+    return found
+
+
+def _waits_for_fifo(parent: int) -> bool:
+    """Whether a child of `parent` (git) waits in open() for the FIFO's writer.
+
+    git opens the excludes file, sees a size of 0 and closes it without reading: open()
+    is where it blocks, and opening the write end releases it at once. So the test looks
+    (/proc/<pid>/wchan) rather than opens, and decides while git still waits."""
+    for child in _children(parent):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{child}/wchan").read_text().strip() == "wait_for_partner":
+                return True
+    return False
+
+
+def _release(fifo: Path, parent: int, deadline: float) -> None:
+    """Let the waiting git call through (an empty excludes file), and wait until it has left open()."""
+    fd = _open_writer(fifo)
+    if fd is not None:
+        os.close(fd)
+    while time.monotonic() < deadline and _waits_for_fifo(parent):
+        time.sleep(0.002)
+
+
+def _wchan_shows_fifo_waits(tmp_path: Path) -> bool:
+    fifo = tmp_path / "probe-fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen([sys.executable, "-c", f"open({str(fifo)!r}).close()"])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{reader.pid}/wchan").read_text().strip() == "wait_for_partner":
+                    return True
+            time.sleep(0.01)
+        return False
+    finally:
+        fd = _open_writer(fifo)
+        if fd is not None:
+            os.close(fd)
+        reader.kill()
+        reader.wait()
+
+
+@pytest.fixture
+def fifo_waits_visible(tmp_path: Path) -> None:
+    if not Path("/proc/self/stat").exists() or not _wchan_shows_fifo_waits(tmp_path):
+        pytest.skip("needs /proc/<pid>/wchan to see a process waiting on a FIFO")
+
+
+@pytest.mark.usefixtures("fifo_waits_visible")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_midway_rolls_back(gym: Path, env: dict[str, str], tmp_path: Path, signum: int) -> None:
     fifo, env = _excludes_fifo(tmp_path, env)
@@ -166,18 +227,16 @@ def test_signal_midway_rolls_back(gym: Path, env: dict[str, str], tmp_path: Path
     signalled = False
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            fd = _open_writer(fifo)
-            if fd is None:
-                time.sleep(0.005)
+            if not _waits_for_fifo(proc.pid):
+                time.sleep(0.002)
                 continue
             if server_dir.exists():  # midway: server, env.yaml and .gitignore written
                 assert (gym / "env.yaml").exists()
                 proc.send_signal(signum)
                 signalled = True
                 out, err = proc.communicate(timeout=30)
-                os.close(fd)
                 break
-            os.close(fd)  # an empty excludes file for this git call: let it through
+            _release(fifo, proc.pid, deadline)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -190,6 +249,7 @@ def test_signal_midway_rolls_back(gym: Path, env: dict[str, str], tmp_path: Path
     assert not any(p.name.startswith(".gym-scaffold-new-") for p in gym.iterdir())
 
 
+@pytest.mark.usefixtures("fifo_waits_visible")
 def test_git_reading_the_fifo_is_where_new_waits(gym: Path, env: dict[str, str], tmp_path: Path) -> None:
     """The mechanism itself: with every read let through, `new` completes normally."""
     fifo, env = _excludes_fifo(tmp_path, env)
@@ -204,13 +264,11 @@ def test_git_reading_the_fifo_is_where_new_waits(gym: Path, env: dict[str, str],
     reads = 0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        fd = _open_writer(fifo)
-        if fd is None:
-            time.sleep(0.005)
-            continue
-        reads += 1
-        os.close(fd)
-        time.sleep(0.02)  # let this reader see end-of-file before looking for the next one
+        if _waits_for_fifo(proc.pid):
+            reads += 1
+            _release(fifo, proc.pid, deadline)
+        else:
+            time.sleep(0.002)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    assert reads >= 2 and (gym / "responses_api_models" / NAME).is_dir()
+    assert reads >= 2 and (gym / "responses_api_models" / NAME).is_dir()  # at least before and after writing
