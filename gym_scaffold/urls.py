@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -23,6 +24,18 @@ NO_PATH = "no path"
 class UrlFault:
     kind: str
     detail: str = ""
+
+
+def is_loopback_host(host: str) -> bool:
+    """This machine: a localhost name, or a loopback or unspecified (0.0.0.0) address."""
+    host = host.strip("[]").lower()
+    if host in ("localhost", "ip6-localhost") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def split_url(url: str) -> SplitResult | None:

@@ -89,20 +89,9 @@ def provider_of_host(host: str | None, implementation: str = "") -> str | None:
         return "nim"
     if host == "openrouter.ai" or host.endswith(".openrouter.ai"):
         return "openrouter"
-    if is_local_host(host) or is_private_host(host):
+    if urls.is_loopback_host(host) or is_private_host(host):
         return "local"
     return None
-
-
-def is_local_host(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host in ("localhost", "ip6-localhost") or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return ip.is_loopback or ip.is_unspecified
 
 
 def is_private_host(host: str) -> bool:
@@ -275,7 +264,7 @@ def _check_base_url(res: ServerResult) -> Diagnosis | None:
                          f"If requests answer 404, add /v1 to {w.base_url}."))
     host = parts.hostname
     key_is_real = t.api_key is not None and looks_like_secret(t.api_key.reveal())
-    if parts.scheme == "http" and not is_local_host(host) and (key_is_real or t.api_key is None):
+    if parts.scheme == "http" and not urls.is_loopback_host(host) and (key_is_real or t.api_key is None):
         warnings.append((f"plain http to {host}: the API key travels unencrypted",
                          f"Use https:// in {w.base_url}, or reach the server over a tunnel or private network."))
     if warnings:
@@ -387,4 +376,4 @@ def run_static(res: ServerResult, environ: Mapping[str, str]) -> Diagnosis | Non
     return key or url or model
 
 
-__all__ = ["KEY_PREFIXES", "is_local_host", "provider_of_host", "proxy_for", "run_static"]
+__all__ = ["KEY_PREFIXES", "provider_of_host", "proxy_for", "run_static"]

@@ -8,11 +8,10 @@ from urllib.parse import urlsplit
 
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import ConfigView
+from gym_scaffold.urls import is_loopback_host
 
 API_KEY = "api_key"
 BASE_URL = "base_url"
-
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}
 
 
 @dataclass(frozen=True)
@@ -82,10 +81,12 @@ def sibling_base_url(data: Any, key_path: DataPath) -> Any:
 
 
 def is_local_url(url: Any) -> bool:
+    """Is `url` on a host where a server without an API key is customary: this machine,
+    Docker's name for it (host.docker.internal), or an mDNS name of the local network?"""
     if not isinstance(url, str):
         return False
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:
         return False
-    return host in _LOCAL_HOSTS or host.startswith("127.") or host.endswith(".local")
+    return is_loopback_host(host) or host == "host.docker.internal" or host.endswith(".local")
