@@ -35,6 +35,21 @@ _PREFIX_RE = re.compile(
 _TOKENISH = re.compile(r"^[A-Za-z0-9_\-+/=.]{32,}$")
 
 
+# What stands in for a value still to be filled in: `your-api-key`, `sk-your-key`,
+# `<api_key>`, `changeme`, `sk-xxxx`, `api-key-here`. validate (rule placeholder-value)
+# and doctor both ask here; doctor adds the markers of values supplied at run time.
+PLACEHOLDER = re.compile(
+    r"^(?:(?:sk-)?(?:insert[-_ ]?|enter[-_ ]?|put[-_ ]?)?your[-_ ].*"
+    r"|.*your[-_ ]?(?:api[-_ ]?)?(?:key|token).*"
+    r"|.*(?:api[-_ ]?key|token)[-_ ]?here.*"
+    r"|insert.*key.*"
+    r"|(?:change|replace|fix)[-_ ]?me|to[-_ ]?do|tbd|placeholder|redacted|secret"
+    r"|x{3,}|\*{3,}|\.{3}|sk-(?:\.{3}|x{3,}|\*{3,}).*"
+    r"|<[^<>]*>)$",
+    re.IGNORECASE,
+)
+
+
 def redact(value: str | None) -> str:
     """The only form of a key that may be printed: its last four characters."""
     if value is None:

@@ -1,4 +1,4 @@
-"""One detector of key hygiene faults serves `validate` (api-key-format) and `doctor`."""
+"""One detector of key hygiene faults, and one of placeholders, serve `validate` and `doctor`."""
 
 from __future__ import annotations
 
@@ -43,3 +43,40 @@ def test_validate_and_doctor_word_every_fault():
 
     every = {KEY_AROUND_NEWLINE, KEY_AROUND_WHITESPACE, KEY_INNER_WHITESPACE, KEY_QUOTES, KEY_BEARER, KEY_NOT_ASCII}
     assert set(_WORDING) == every == set(_KEY_FAULT_WORDING)
+
+
+PLACEHOLDERS = ["sk-your-api-key", "your-api-key", "YOUR_API_KEY", "<api_key>", "changeme", "replace-me", "fixme",
+                "todo", "TBD", "placeholder", "xxxx", "***", "...", "sk-xxxxxxxxxxxx", "sk-...", "api-key-here",
+                "token_here", "insert-your-key", "enter your key", "redacted", "secret"]
+NOT_PLACEHOLDERS = ["EMPTY", "dummy", "", "sk-proj-Q8wErT5yUi9oPa3sDf7gHj2kLz6xCv4bNm1Q", "nvapi-abcdefghijklmnop",
+                    "gpt-4o-mini", "local", "secrets-manager-ref"]
+
+
+@pytest.mark.parametrize("value", PLACEHOLDERS)
+def test_validate_and_doctor_see_the_same_placeholders(value):
+    from gym_scaffold.doctor.static import _is_placeholder
+    from gym_scaffold.rules._fields import API_KEY
+    from gym_scaffold.rules.placeholder_value import placeholder_in
+
+    assert placeholder_in(value, API_KEY)
+    assert _is_placeholder(value)
+
+
+@pytest.mark.parametrize("value", NOT_PLACEHOLDERS)
+def test_real_and_customary_values_are_not_placeholders(value):
+    from gym_scaffold.doctor.static import _is_placeholder
+    from gym_scaffold.rules._fields import API_KEY
+    from gym_scaffold.rules.placeholder_value import placeholder_in
+
+    assert not placeholder_in(value, API_KEY)
+    assert not _is_placeholder(value)
+
+
+@pytest.mark.parametrize("marker", ["???", "??", "${policy_api_key}"])
+def test_run_time_markers_are_placeholders_for_doctor_only(marker):
+    """validate has its own rules for them (missing-value, double-question-mark, interpolation)."""
+    from gym_scaffold.doctor.static import _is_placeholder
+    from gym_scaffold.rules._fields import API_KEY
+    from gym_scaffold.rules.placeholder_value import placeholder_in
+
+    assert _is_placeholder(marker) and not placeholder_in(marker, API_KEY)

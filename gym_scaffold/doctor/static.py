@@ -24,6 +24,7 @@ from gym_scaffold.secrets import (
     KEY_NOT_ASCII,
     KEY_PREFIXES,
     KEY_QUOTES,
+    PLACEHOLDER,
     key_faults,
     looks_like_secret,
     provider_of,
@@ -31,12 +32,14 @@ from gym_scaffold.secrets import (
 )
 
 # Values people leave in configs instead of a key: always wrong.
-_PLACEHOLDER = re.compile(
-    r"^(\?\?\??|<[^>]*>|\$\{[^}]*\}|x{3,}|\*{3,}|\.{3}|sk-(\.{3}|x{3,}|\*{3,}).*|"
-    r".*your[-_ ]?(api[-_ ]?)?(key|token).*|.*(api[-_ ]?key|token)[-_ ]?here.*|"
-    r"(change|replace)[-_ ]?me|placeholder|todo|tbd|insert.*key.*|redacted|secret)$",
-    re.IGNORECASE,
-)
+# Markers of a value supplied at run time, left unresolved: a placeholder here too.
+_RUN_TIME_MARKER = re.compile(r"^(\?\?\??|\$\{[^}]*\})$")
+
+
+def _is_placeholder(text: str) -> bool:
+    return bool(PLACEHOLDER.match(text) or _RUN_TIME_MARKER.match(text))
+
+
 # Values a local vLLM (started without --api-key) accepts, and a cloud provider rejects.
 _DUMMY = re.compile(
     r"^(empty|dummy|none|null|na|n/a|nil|not[-_ ]?needed|no[-_ ]?key|fake|test|abc123|"
@@ -146,7 +149,7 @@ def _check_key(res: ServerResult, environ: Mapping[str, str]) -> Diagnosis | Non
             f"API key is the literal two-character string '??' in {w.key} (not the ??? marker)",
             f"Set {w.key} to your key; `??` would be sent as the key.",
         )
-    if _PLACEHOLDER.match(stripped):
+    if _is_placeholder(stripped):
         return _key_failure(res, Category.MISSING_API_KEY, f"API key in {w.key} is a placeholder ({redact(raw)})",
                             f"Replace the placeholder in {w.key} with your real key.")
     provider = w.provider
@@ -233,7 +236,7 @@ def _check_base_url(res: ServerResult) -> Diagnosis | None:
     kinds = {fault.kind: fault.detail for fault in faults}
     if urls.WHITESPACE in kinds:
         return fail(f"base URL in {w.base_url} contains whitespace", f"Remove the whitespace from {w.base_url}.")
-    if _PLACEHOLDER.match(url) or url == "":
+    if _is_placeholder(url) or url == "":
         return fail(f"base URL in {w.base_url} is a placeholder ({url!r})", f"Set {w.base_url} to the server's URL.")
     if urls.UNPARSEABLE in kinds:
         return fail(f"base URL {url!r} cannot be parsed (bad port?)", f"Fix {w.base_url}.")
@@ -296,7 +299,7 @@ def _check_model(res: ServerResult) -> Diagnosis | None:
                     f"Quote the model name in {w.model}.")
     if t.model != t.model.strip():
         return fail(f"model name {t.model!r} has leading/trailing whitespace", f"Remove it from {w.model}.")
-    if _PLACEHOLDER.match(t.model):
+    if _is_placeholder(t.model):
         return fail(f"model name in {w.model} is a placeholder ({t.model!r})", f"Set {w.model} to the model name.")
     res.add("model_name", Status.OK, f"model {t.model}")
     return None

@@ -41,22 +41,18 @@ from gym_scaffold.rules._fields import (
     sibling_base_url,
 )
 from gym_scaffold.rules._values import is_interpolation
+from gym_scaffold.secrets import PLACEHOLDER
 
 ID = "placeholder-value"
 SEVERITY = "error"
 SUMMARY = "a placeholder (sk-your-..., <api_key>, changeme, empty key) where a real value belongs"
 
-_PLACEHOLDER_WORDS = re.compile(
-    r"^(?:sk-)?(?:insert[-_ ]?|enter[-_ ]?|put[-_ ]?)?your[-_ ].*"
-    r"|^(?:change[-_ ]?me|replace[-_ ]?me|to[-_ ]?do|fix[-_ ]?me|placeholder|x{3,}|\.\.\.|<[^<>]*>)$",
-    re.IGNORECASE,
-)
 _ANGLE = re.compile(r"<[A-Za-z_][\w -]*>")
 
 
 def placeholder_in(value: str, role: str) -> bool:
     text = value.strip()
-    if _PLACEHOLDER_WORDS.match(text):
+    if PLACEHOLDER.match(text):
         return True
     # Inside a URL: http://<host_url>:<port>/v1
     return role == BASE_URL and bool(_ANGLE.search(text))
