@@ -4,11 +4,18 @@ ports, datasets, and the acceptance on the real sample (../shared/corpus)."""
 from __future__ import annotations
 
 import os
+import re
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis_profiles import PROFILE
 
 from gym_scaffold.checkout import build_index, scan_text
+from gym_scaffold.config.model import SERVER_TYPES
 from gym_scaffold.discover import CONFIG_DIRS
 from gym_scaffold.validate import ValidateOptions, run_validate
 
@@ -263,6 +270,250 @@ def test_index_follows_directives(tmp_path):
     (tmp_path / "b.yaml").write_text("child:\n  _copy: base\ngrandchild:\n  _inherit_from: child\n")
     index = build_index([tmp_path / "a.yaml", tmp_path / "b.yaml"])
     assert index["grandchild"] == frozenset({"resources_servers"})
+
+
+# -- the index scan against a line-by-line reference ---------------------------------------
+# scan_text reads the lines that matter with one regex over the whole text. The reference is
+# the line-by-line scan it replaced, kept here as the definition of what the index reads.
+
+_REF_TOP = re.compile(r"^(?P<name>[A-Za-z0-9_][\w.\-]*)\s*:\s*(?P<rest>.*)$")
+_REF_CHILD = re.compile(r"^(?P<indent>[ \t]+)(?P<key>[A-Za-z_][\w\-]*)\s*:\s*(?P<value>[^#]*)")
+_REF_FLOW_TYPE = re.compile(r"\{\s*(" + "|".join(SERVER_TYPES) + r")\s*:")
+
+
+def reference_scan(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
+    types: dict[str, set[str]] = {}
+    sources: dict[str, str] = {}
+    current = child_indent = None
+    for line in text.splitlines():
+        if not line or line.lstrip().startswith("#"):
+            continue  # blank and comment lines change nothing
+        if line[0] not in " \t":  # a top-level line ends the block before it
+            current, child_indent = None, None
+            top = _REF_TOP.match(line)
+            if top is None:
+                continue
+            rest = top.group("rest").split("#", 1)[0].strip()
+            if not rest:
+                current = top.group("name")
+            elif flow := _REF_FLOW_TYPE.match(rest):
+                types.setdefault(top.group("name"), set()).add(flow.group(1))
+            continue
+        if current is None or (child := _REF_CHILD.match(line)) is None:
+            continue
+        if child_indent is None:  # the block's first nested key sets the indentation of its keys
+            child_indent = child.group("indent")
+        if child.group("indent") != child_indent:
+            continue
+        key = child.group("key")
+        if key in SERVER_TYPES:
+            types.setdefault(current, set()).add(key)
+        elif key in ("_inherit_from", "_copy"):
+            value = child.group("value").strip().strip("'\"")
+            if value:
+                sources[current] = value.split(".")[0]
+    return types, sources
+
+
+# Every character str.splitlines breaks a line at ("\r\n" too counts as one break).
+LINE_BREAKS = ["\n", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+TRICKY_TEXTS = [
+    "",
+    "\n\n",
+    "a:",
+    "a:\n  responses_api_models: {}",  # no final line break
+    # comment and blank lines, at the top level or indented, do not end a block
+    "a:\n# note\n\n  resources_servers:\n    x: {}\n",
+    "a:\n  # note\n   \n\t\n  _copy: b\n",
+    "a:\n\xa0# a comment after a no-break space\n  resources_servers: {}\n",
+    "a:\n \xa0# note\n  resources_servers: {}\n",
+    # a line of whitespace other than spaces and tabs is a top-level line: it ends the block
+    "a:\n\xa0\n  resources_servers: {}\n",
+    "a:\n\u3000\n  resources_servers: {}\n",
+    "a:\n\x1f \n  resources_servers: {}\n",
+    "a:\n\xa0b:\n  resources_servers: {}\n",
+    "a:\n  x: 1\n\xa0\n  resources_servers: {}\n",
+    "a:\n  x: 1\n\xa0\n# note\n  resources_servers: {}\n",
+    "a:\n  x: 1\n\u3000# note\n  resources_servers: {}\n",
+    # tabs and spaces: only the indentation of the first nested key counts
+    "a:\n\tresources_servers: {}\n",
+    "a:\n  x: 1\n\tresources_servers: {}\n",
+    "a:\n\tx: 1\n  resources_servers: {}\n\t_copy: b\n",
+    "a:\n \tx: 1\n \tresources_servers: {}\n\t responses_api_agents: {}\n",
+    # the first nested key: deeper and shallower keys after it are not the block's
+    "a:\n    x: 1\n  resources_servers: {}\n",
+    "a:\n  x:\n    responses_api_models: {}\n  _inherit_from: b\n",
+    "a:\n  - item\n  resources_servers: {}\n",
+    "a:\n      - item\n  resources_servers: {}\n",
+    'a:\n  "quoted": 1\n    resources_servers: {}\n',
+    "a:\n  ключ: 1\n    resources_servers: {}\n",
+    "a:\n  _ключ: 1\n    resources_servers: {}\n",
+    "a:\n  key without colon\n    resources_servers: {}\n",
+    "a:\n  x : 1\n  _copy  : b\n",
+    "a:\n  responses_api_models_2: {}\n  resources_servers-x: {}\n  _copy_of: b\n  __copy: c\n",
+    "a:\n  resources_servers\xa0: {}\n",
+    # nested keys outside a block
+    "  responses_api_models: {}\na:\n  _copy: b\n",
+    "a: 1\n  responses_api_models: {}\n",
+    "- a:\n  responses_api_models: {}\n",
+    "---\na:\n  resources_servers: {}\n---\n  responses_api_agents: {}\n",
+    "a b:\n  resources_servers: {}\n",
+    "'a':\n  resources_servers: {}\n",
+    # top-level names
+    "a.b-c_1:\n  resources_servers: {}\n9lives:\n  _copy: a.b-c_1\n_x:\n  _copy: 9lives\n",
+    "ключ:\n  resources_servers: {}\n",
+    "a::\n  resources_servers: {}\n",
+    "a : \t# note\n  resources_servers: {}\n",
+    "a:\xa0\n  resources_servers: {}\n",
+    "a:\u3000# note\n  resources_servers: {}\n",
+    "a\n:\n  resources_servers: {}\n",
+    "a: b: c\n  resources_servers: {}\n",
+    # flow style
+    "a: {responses_api_models: {x: {}}}\n",
+    "a:{ resources_servers : {}}\n",
+    "a : {responses_api_agents:{}}  # note\n",
+    "a: {x: 1, responses_api_models: {}}\n",
+    "a: # {responses_api_models: {}}\n  _copy: b\n",
+    "a: {responses_api_models # : {}}\n",
+    "a: {responses_api_models\n",
+    "a: [responses_api_models: {}]\n",
+    "a: {responses_api_models: {}}\n  resources_servers: {}\n",
+    # directive values: comments, quotes, sources split at the first dot
+    "a:\n  _copy: b # note\n",
+    "a:\n  _copy: # b\n",
+    "a:\n  _copy:b\n",
+    "a:\n  _inherit_from: 'b.c' # note\n",
+    'a:\n  _inherit_from: "b.c.d"\n',
+    "a:\n  _copy: ''\n",
+    "a:\n  _copy: '\"'\n",
+    "a:\n  _copy: .b\n",
+    "a:\n  _copy: b\xa0# note\n",
+    "a:\n  _copy:\xa0b\xa0\n",
+    "a:\n  _copy: b c#d\n",
+    "a:\n  _copy:\n    b\n",
+    "a:\n  _copy: b\n  _inherit_from: c\na:\n  _copy: d\n",
+    "a:\n  _copy: b\na:\n  x: 1\n",
+    # line breaks other than "\n"
+    "a:\r\n  responses_api_models: {}\r\nb:\r\n  _copy: a\r\n",
+    "a:\r  responses_api_models: {}\rb:\r  _copy: a\r",
+    "a:\r\r\n  responses_api_models: {}\n\rb:\n\r  _copy: a # x\r\n",
+    "a:\n  _copy: b\r  c: 1\r\n  resources_servers: {}",
+    "a:\n  _copy: 'b\x1c'\n",
+    "a: {responses_api_models\x85: {}}\nb:\n  _copy: x\u2028  resources_servers: {}\n",
+    "a:\x0b  resources_servers: {}\x0cb:\x1d\t_copy: a\x1e",
+    # NUL characters
+    "a:\n  resources_servers: {}\x00\n\x00b:\n  _copy: a\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_scan_reads_tricky_texts_as_the_line_by_line_reference(text):
+    assert scan_text(text) == reference_scan(text)
+
+
+def test_tricky_texts_are_not_trivially_empty():
+    # a scan that finds nothing would agree with the reference on the cases that find nothing
+    found = [reference_scan(text) for text in TRICKY_TEXTS]
+    assert sum(bool(types) for types, _ in found) > len(found) // 3
+    assert sum(bool(sources) for _, sources in found) > len(found) // 4
+
+
+@pytest.mark.parametrize("brk", LINE_BREAKS, ids=lambda c: f"U+{ord(c):04X}")
+def test_scan_splits_lines_at_every_line_break_of_splitlines(brk):
+    lines = ["a:", "  responses_api_models: {}", "b:", "  # note", "\t_copy: a", "c: {resources_servers: {}}"]
+    text = brk.join(lines)
+    assert scan_text(text) == reference_scan(text) == (
+        {"a": {"responses_api_models"}, "c": {"resources_servers"}},
+        {"b": "a"},
+    )
+    for breaks in (brk + "\n", "\n" + brk, brk + brk):
+        assert scan_text(breaks.join(lines)) == reference_scan(breaks.join(lines))
+
+
+def test_line_breaks_are_every_one_of_splitlines():
+    every_character = "".join(map(chr, range(sys.maxunicode + 1)))
+    assert [line[-1] for line in every_character.splitlines(keepends=True)][:-1] == LINE_BREAKS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\n" + "  # note\n" * 20_000 + "b: 1\n",
+        "a:\n" + "  - item\n" * 20_000,
+        "a:\n" + "\n" * 20_000 + "\xa0\n",
+        "a:\n" + "# note\n  - item\n\n" * 10_000 + "  _copy: b\n",
+        "a:\n" * 20_000,
+        "a:\n  _copy" + " " * 20_000 + "b",
+        "a" * 20_000 + " b:\n",
+    ],
+    ids=["comments", "items", "blank-lines", "mixed", "blocks", "spaces", "long-name"],
+)
+def test_scan_takes_linear_time_where_no_key_follows(text):
+    # a regex that retries the lines before it in other ways would not finish
+    assert scan_text(text) == reference_scan(text)
+
+
+def _corpus_texts():
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    paths = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    assert paths
+    return [(str(p.relative_to(CORPUS)), p.read_bytes().decode("utf-8", errors="replace")) for p in paths]
+
+
+def test_scan_reads_every_corpus_file_as_the_line_by_line_reference():
+    found = 0
+    for rel, text in _corpus_texts():
+        expected = reference_scan(text)
+        found += len(expected[0]) + len(expected[1])
+        assert scan_text(text) == expected, rel
+        # the same file with other line breaks and tab indentation
+        for variant in (text.replace("\n", "\r\n"), text.replace("\n", "\r"), text.replace("\n", "\u2028"),
+                        text.replace("  ", "\t"), text.replace("\n", "\n\n# note\n")):
+            assert scan_text(variant) == reference_scan(variant), rel
+    assert found > 300  # the corpus defines hundreds of instances
+
+
+def test_index_of_the_corpus_is_the_one_the_reference_scan_builds(monkeypatch):
+    from gym_scaffold import checkout
+
+    blobs = {Path(rel): text.encode() for rel, text in _corpus_texts()}
+    index = build_index(blobs, blobs.get)
+    monkeypatch.setattr(checkout, "scan_text", reference_scan)
+    expected = build_index(blobs, blobs.get)
+    assert len(expected) > 300 and index == expected
+
+
+_LINE_PIECES = st.sampled_from(
+    ["", " ", "  ", "\t", "\xa0", "\u3000", "\x1f", "#", ":", " : ", ": ", "{", "}", "'", '"', ".", "-", ",",
+     "a", "b.c", "ключ", "_x", "1", *SERVER_TYPES, "_inherit_from", "_copy"]
+)
+_KEY_LINES = st.builds(
+    lambda indent, key, value, comment: f"{indent}{key}:{value}{comment}",
+    st.sampled_from(["", "", " ", "  ", "    ", "\t", " \t", "\xa0"]),
+    st.sampled_from(["a", "b", "a.b", "x", "ключ", "_copy", "_inherit_from", *SERVER_TYPES]),
+    st.sampled_from(["", " ", "\xa0", " b", " 'a.b'", ' "b"', " {}", " {resources_servers: {}}", " [a]", " 1"]),
+    st.sampled_from(["", " # c", "#", " #: x", "\xa0#"]),
+)
+_LINE_BREAK_CHOICES = st.sampled_from(["\n", "\n", "\n", "\r\n", *LINE_BREAKS])
+_TEXTS = st.lists(
+    st.tuples(st.one_of(_KEY_LINES, st.lists(_LINE_PIECES, max_size=8).map("".join), st.text(max_size=6)),
+              _LINE_BREAK_CHOICES),
+    max_size=14,
+).map(lambda lines: "".join(line + brk for line, brk in lines))
+
+
+@settings(PROFILE)
+@given(_TEXTS)
+def test_scan_agrees_with_the_line_by_line_reference_on_generated_texts(text):
+    assert scan_text(text) == reference_scan(text)
+
+
+@settings(PROFILE)
+@given(st.text())
+def test_scan_agrees_with_the_line_by_line_reference_on_any_text(text):
+    assert scan_text(text) == reference_scan(text)
 
 
 # -- directories ---------------------------------------------------------------------------
