@@ -6,17 +6,15 @@ file includes. Checking a whole checkout, such a reference is good when some con
 of the checkout defines that instance with that type.
 
 The index is built once per run, before the work is split across processes, from the
-text of every config file: a top-level key with a server type among its own nested keys
-(those indented as its first one), or `_inherit_from` / `_copy`, whose source gives the
-type. A text scan, one regex over each file, rather than a YAML parse: it costs a read per
-file (which the result cache does anyway) and never loads the YAML reader, so a run
-answered from the cache stays cheap. Block-style YAML is what NeMo Gym configs use; a
-flow-style instance (`name: {responses_api_models: ...}`) is read too.
+text of every config file: a top-level key whose first nested key is a server type (or
+`_inherit_from` / `_copy`, whose source gives the type). A text scan rather than a YAML
+parse: it costs a read per file (which the result cache does anyway) and never loads the
+YAML reader, so a run answered from the cache stays cheap. Block-style YAML is what NeMo
+Gym configs use; a flow-style instance (`name: {responses_api_models: ...}`) is read too.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -24,70 +22,51 @@ from pathlib import Path
 from gym_scaffold.config.model import SERVER_TYPES
 from gym_scaffold.safeio import read_or_none
 
+_TOP = re.compile(r"^(?P<name>[A-Za-z0-9_][\w.\-]*)\s*:\s*(?P<rest>.*)$")
+_CHILD = re.compile(r"^(?P<indent>[ \t]+)(?P<key>[A-Za-z_][\w\-]*)\s*:\s*(?P<value>[^#]*)")
+_FLOW_TYPE = re.compile(r"\{\s*(" + "|".join(SERVER_TYPES) + r")\s*:")
 _DIRECTIVES = ("_inherit_from", "_copy")
-
-# The scan is one regex over the whole text, which finds just the lines that matter: Python
-# then handles a tenth of the lines instead of every one, as most are keys nested too deep
-# to matter. It reads what a loop over text.splitlines() reads, exactly; tests/test_checkout.py
-# keeps such a loop as the reference. The pieces:
-_WS = r"[^\S\n]"  # whitespace
-_KEY = rf"[A-Za-z_][\w\-]*{_WS}*:"  # a nested key, after its indentation
-# a line that leaves a block open, with its line break: blank, indented but not a key
-# (`- item`, a comment), or a comment. A line matches one alternative at most, and only up
-# to its end: when no key follows, giving up takes a step per line, not every combination.
-_PASSED_OVER = rf"(?:\n|[ \t]+(?![ \t]|{_KEY})[^\n]*\n|(?![ \t]){_WS}*#[^\n]*\n)"
-# `name:` alone opens a block, an instance perhaps. The indentation of its first nested key,
-# looked up ahead past the lines passed over, is that of all its own keys.
-_BLOCK = rf"{_WS}*(?:#.*)?$(?=(?:\n{_PASSED_OVER}*(?P<first>[ \t]+){_KEY})?)"
-# `name: {server_type: ...}`, a flow-style instance
-_FLOW = rf"{_WS}*\{{{_WS}*(?P<flow>{'|'.join(SERVER_TYPES)}){_WS}*:.*"
-# a top-level line, a key or not (`---`), ends the block before it; comments do not
-_TOP_LEVEL = (
-    rf"(?=[^ \t\n])(?!{_WS}*#)"
-    rf"(?:(?P<name>[A-Za-z0-9_][\w.\-]*){_WS}*:(?:{_BLOCK}|{_FLOW}|.*)|.*)"
-)
-# a nested key that makes an instance: a server type, or a directive and its source.
-# `(?=(?P<indent>...))(?P=indent)` takes the whole indentation at once, as `[ \t]++` would
-# where Python has it (3.11+); trying every shorter one too, on every line, costs a third more.
-_INSTANCE_KEY = (
-    rf"(?=(?P<indent>[ \t]+))(?P=indent)(?P<key>{'|'.join(SERVER_TYPES + _DIRECTIVES)})"
-    rf"{_WS}*:{_WS}*(?P<value>[^#\n]*)"
-)
-
-
-@functools.cache  # compiled on first use: a run answered from the result cache never scans
-def _lines_that_matter() -> re.Pattern[str]:
-    # Each match starts at the "\n" before its line, a literal the regex engine looks for
-    # fast; with `^` it would try every character.
-    return re.compile(rf"\n(?:{_TOP_LEVEL}|{_INSTANCE_KEY})", re.MULTILINE)
 
 
 def scan_text(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
     """(instance -> server types, instance -> the source of its _inherit_from / _copy)."""
-    # The regex knows one line break, "\n"; str.splitlines has others (CRLF, mostly). One
-    # `in` each costs less than a regex or any() over them.
-    if (
-        "\r" in text or "\x0b" in text or "\x0c" in text or "\x1c" in text or "\x1d" in text
-        or "\x1e" in text or "\x85" in text or "\u2028" in text or "\u2029" in text
-    ):
-        text = "\n".join(text.splitlines())
     types: dict[str, set[str]] = {}
     sources: dict[str, str] = {}
-    current = child_indent = ""  # child_indent "": no block open, or one without nested keys
-    # The groups in the pattern's order; one that did not match is "": a top-level line has
-    # no key, a nested key no name.
-    for name, first, flow, indent, key, value in _lines_that_matter().findall("\n" + text):
-        if not key:  # a top-level line
-            current, child_indent = name, first
-            if flow:
-                types.setdefault(current, set()).add(flow)
-        elif indent == child_indent:  # a key of the block, not one nested deeper
-            if key in SERVER_TYPES:
-                types.setdefault(current, set()).add(key)
+    current: str | None = None
+    child_indent: str | None = None
+    for line in text.splitlines():
+        if not line or line.lstrip().startswith("#"):
+            continue
+        if line[0] not in " \t":
+            current, child_indent = None, None
+            top = _TOP.match(line)
+            if top is None:
+                continue
+            rest = top.group("rest").split("#", 1)[0].strip()
+            if not rest:
+                current = top.group("name")
             else:
-                value = value.strip().strip("'\"")
-                if value:
-                    sources[current] = value.split(".", 1)[0]
+                flow = _FLOW_TYPE.match(rest)
+                if flow:
+                    types.setdefault(top.group("name"), set()).add(flow.group(1))
+            continue
+        if current is None:
+            continue
+        child = _CHILD.match(line)
+        if child is None:
+            continue
+        indent = child.group("indent")
+        if child_indent is None:
+            child_indent = indent
+        if indent != child_indent:
+            continue
+        key = child.group("key")
+        if key in SERVER_TYPES:
+            types.setdefault(current, set()).add(key)
+        elif key in _DIRECTIVES:
+            value = child.group("value").strip().strip("'\"")
+            if value:
+                sources[current] = value.split(".")[0]
     return types, sources
 
 
