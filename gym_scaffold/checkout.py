@@ -113,8 +113,24 @@ class LazyIndex(Mapping):
         return self.built().unknown_files
 
 
-# A pseudo-name for the result cache: how many files of the checkout are unknown.
+# Pseudo-names for the result cache: how many files of the checkout are unknown, and
+# (followed by a server type) which instances have that type: a did-you-mean among them
+# changes when they do.
 UNKNOWN_FILES = "\0unknown-files"
+NAMES_OF_TYPE = "\0names-of-type:"
+
+
+def names_of_type(index: Mapping[str, frozenset[str]], server_type: str) -> tuple[str, ...]:
+    """The instances of `index` with `server_type`, sorted."""
+    return tuple(sorted(name for name, types in index.items() if server_type in types))
+
+
+def _answer(index: Mapping[str, frozenset[str]], name: str) -> object:
+    if name == UNKNOWN_FILES:
+        return len(getattr(index, "unknown_files", ()))
+    if name.startswith(NAMES_OF_TYPE):
+        return names_of_type(index, name[len(NAMES_OF_TYPE) :])
+    return index.get(name)
 
 
 def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = read_or_none) -> CheckoutIndex:
@@ -155,7 +171,4 @@ def lookups_match(lookups: Mapping[str, frozenset[str] | None], index: Mapping[s
         return True
     if index is None:
         return False
-    unknown = len(getattr(index, "unknown_files", ()))
-    return all(
-        (unknown if name == UNKNOWN_FILES else index.get(name)) == answer for name, answer in lookups.items()
-    )
+    return all(_answer(index, name) == answer for name, answer in lookups.items())

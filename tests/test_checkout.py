@@ -223,6 +223,18 @@ def test_cached_result_follows_the_checkout_index(tmp_path):
     assert problem.path == AGENT_CONFIG and problem.hint == "did you mean 'math_judge'?"
 
 
+def test_cached_did_you_mean_follows_the_checkout_index(tmp_path):
+    """The reference stays wrong, but the instance its hint named is renamed elsewhere."""
+    cache = tmp_path / "cache"
+    root = tree(tmp_path / "repo", {MATH_CONFIG: MATH,
+                                    AGENT_CONFIG: AGENT.format(resources="math_wit_judge", model="policy_model")})
+    (first,) = _errors(_validate(root, cache=cache), "server-reference")
+    assert first.hint == "did you mean 'math_with_judge'?"
+    (root / MATH_CONFIG).write_text(MATH.replace("math_with_judge:\n  resources", "math_wit_judges:\n  resources"))
+    (again,) = _errors(_validate(root, cache=cache), "server-reference")
+    assert again.path == AGENT_CONFIG and again.hint == "did you mean 'math_wit_judges'?"
+
+
 def test_checkout_index_is_stored_with_the_results_and_rebuilt_when_a_file_changes(tmp_path):
     from gym_scaffold.cache import ResultCache
 

@@ -66,7 +66,7 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from gym_scaffold.checkout import UNKNOWN_FILES
+from gym_scaffold.checkout import NAMES_OF_TYPE, UNKNOWN_FILES, names_of_type
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import LOOKUPS, SERVER_TYPES, ConfigView
 from gym_scaffold.problem import Problem, Severity, shorten
@@ -170,7 +170,9 @@ def _missing(
 ) -> Iterator[Problem]:
     candidates = {n for n, t in local.items() if t is None or kind in t}
     if view.checkout is not None and not view.run_mode:
-        candidates |= {n for n, t in view.checkout.items() if kind in t}
+        in_checkout = names_of_type(view.checkout, kind)
+        lookups[NAMES_OF_TYPE + kind] = in_checkout  # the did-you-mean depends on them all
+        candidates.update(in_checkout)
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     where = "in this run" if view.run_mode else (
         "in this file, its config_paths or the checkout" if view.checkout is not None else "in this file or its config_paths"
