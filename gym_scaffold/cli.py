@@ -4,6 +4,7 @@ Exit codes, the same for every command:
     0  clean (warnings allowed)
     1  problems found
     2  usage error, or gym-scaffold could not run
+    130  interrupted (Ctrl-C)
 
 Arguments are parsed by click (`commands/group.py`), except an ordinary `validate`
 command line: validate runs on every commit, and importing click is about a fifth of its
@@ -20,6 +21,7 @@ from typing import Any
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         code = _dispatch(args)
     except KeyboardInterrupt:
         _say("Interrupted.")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         # Output piped into `head` and friends: not an error of ours.
         sys.stderr.close()
@@ -71,6 +73,9 @@ def _click_outcome(exc: Exception) -> int | None:
     if click is None:  # click never ran: not one of its exceptions
         return None
     if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C, as click reports it
+            _say("Interrupted.")
+            return EXIT_INTERRUPTED
         _say("Aborted.")
         return EXIT_USAGE
     if isinstance(exc, click.ClickException):

@@ -15,7 +15,6 @@ the second one waits (seen in /proc, so the wait is certain, not a guess).
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import shutil
 import signal
@@ -27,6 +26,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from git_support import (
+    excludes_fifo,
+    git_waits_on_fifo,
+    let_git_through,
+    skip_unless_fifo_waits_are_visible,
+)
 from new_support import clean_env, make_gym_tree
 
 KEY = "sk-proj-Fault7estKEYabcdefghijklmnopqrstuvwxyz0123456789"
@@ -132,87 +137,15 @@ def test_file_where_a_directory_must_go(gym: Path, env: dict[str, str]) -> None:
     assert tree_state(gym) == before
 
 
-def _excludes_fifo(tmp_path: Path, env: dict[str, str]) -> tuple[Path, dict[str, str]]:
-    fifo = tmp_path / "global-excludes"
-    os.mkfifo(fifo)
-    config = tmp_path / "gitconfig"
-    config.write_text(f"[core]\n\texcludesFile = {fifo}\n")
-    return fifo, env | {"GIT_CONFIG_GLOBAL": str(config)}
-
-
-def _open_writer(fifo: Path) -> int | None:
-    """A write end, only if a reader is waiting on the FIFO (no reader: None)."""
-    try:
-        return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ENXIO:
-            return None
-        raise
-
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for process in os.scandir("/proc"):
-        if process.name.isdigit():
-            with contextlib.suppress(OSError, ValueError):
-                stat_line = Path(process.path, "stat").read_text()
-                if int(stat_line.rsplit(")", 1)[1].split()[1]) == parent:
-                    found.append(int(process.name))
-    return found
-
-
-def _waits_for_fifo(parent: int) -> bool:
-    """Whether a child of `parent` (git) waits in open() for the FIFO's writer.
-
-    git opens the excludes file, sees a size of 0 and closes it without reading: open()
-    is where it blocks, and opening the write end releases it at once. So the test looks
-    (/proc/<pid>/wchan) rather than opens, and decides while git still waits."""
-    for child in _children(parent):
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/{child}/wchan").read_text().strip() == "wait_for_partner":
-                return True
-    return False
-
-
-def _release(fifo: Path, parent: int, deadline: float) -> None:
-    """Let the waiting git call through (an empty excludes file), and wait until it has left open()."""
-    fd = _open_writer(fifo)
-    if fd is not None:
-        os.close(fd)
-    while time.monotonic() < deadline and _waits_for_fifo(parent):
-        time.sleep(0.002)
-
-
-def _wchan_shows_fifo_waits(tmp_path: Path) -> bool:
-    fifo = tmp_path / "probe-fifo"
-    os.mkfifo(fifo)
-    reader = subprocess.Popen([sys.executable, "-c", f"open({str(fifo)!r}).close()"])
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                if Path(f"/proc/{reader.pid}/wchan").read_text().strip() == "wait_for_partner":
-                    return True
-            time.sleep(0.01)
-        return False
-    finally:
-        fd = _open_writer(fifo)
-        if fd is not None:
-            os.close(fd)
-        reader.kill()
-        reader.wait()
-
-
 @pytest.fixture
 def fifo_waits_visible(tmp_path: Path) -> None:
-    if not Path("/proc/self/stat").exists() or not _wchan_shows_fifo_waits(tmp_path):
-        pytest.skip("needs /proc/<pid>/wchan to see a process waiting on a FIFO")
+    skip_unless_fifo_waits_are_visible(tmp_path)
 
 
 @pytest.mark.usefixtures("fifo_waits_visible")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_midway_rolls_back(gym: Path, env: dict[str, str], tmp_path: Path, signum: int) -> None:
-    fifo, env = _excludes_fifo(tmp_path, env)
+    fifo, env = excludes_fifo(tmp_path, env)
     before = tree_state(gym)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gym_scaffold", "new", "openai-model", "--no-input", "--name", NAME],
@@ -227,7 +160,7 @@ def test_signal_midway_rolls_back(gym: Path, env: dict[str, str], tmp_path: Path
     signalled = False
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if not _waits_for_fifo(proc.pid):
+            if not git_waits_on_fifo(proc.pid):
                 time.sleep(0.002)
                 continue
             if server_dir.exists():  # midway: server, env.yaml and .gitignore written
@@ -236,7 +169,7 @@ def test_signal_midway_rolls_back(gym: Path, env: dict[str, str], tmp_path: Path
                 signalled = True
                 out, err = proc.communicate(timeout=30)
                 break
-            _release(fifo, proc.pid, deadline)
+            let_git_through(fifo, proc.pid, deadline)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -252,7 +185,7 @@ def test_signal_midway_rolls_back(gym: Path, env: dict[str, str], tmp_path: Path
 @pytest.mark.usefixtures("fifo_waits_visible")
 def test_git_reading_the_fifo_is_where_new_waits(gym: Path, env: dict[str, str], tmp_path: Path) -> None:
     """The mechanism itself: with every read let through, `new` completes normally."""
-    fifo, env = _excludes_fifo(tmp_path, env)
+    fifo, env = excludes_fifo(tmp_path, env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gym_scaffold", "new", "openai-model", "--no-input", "--name", NAME],
         cwd=gym,
@@ -264,9 +197,9 @@ def test_git_reading_the_fifo_is_where_new_waits(gym: Path, env: dict[str, str],
     reads = 0
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if _waits_for_fifo(proc.pid):
+        if git_waits_on_fifo(proc.pid):
             reads += 1
-            _release(fifo, proc.pid, deadline)
+            let_git_through(fifo, proc.pid, deadline)
         else:
             time.sleep(0.002)
     out, err = proc.communicate(timeout=30)
