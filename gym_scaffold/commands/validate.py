@@ -30,20 +30,9 @@ VALUED = {"--config": "configs", "--env-file": "env_file", "--format": "fmt"}
 REPEATABLE = {"configs"}
 
 
-def defaults() -> dict[str, Any]:
-    """The parameters of `run` when no option is given."""
-    return {
-        "paths": (),
-        "configs": (),
-        "env_file": None,
-        "fmt": None,
-        **{name: False for name in FLAGS.values()},
-    }
-
-
 def parse_plain(args: list[str]) -> dict[str, Any] | None:
     """`run`'s parameters for an ordinary command line, or None to leave it to click."""
-    params = defaults()
+    params: dict[str, Any] = {"env_file": None, "fmt": None, **dict.fromkeys(FLAGS.values(), False)}
     paths: list[Path] = []
     configs: list[Path] = []
     given: set[str] = set()

@@ -31,8 +31,9 @@ from gym_scaffold.secrets import (
     redact,
 )
 
-# Values people leave in configs instead of a key: always wrong.
-# Markers of a value supplied at run time, left unresolved: a placeholder here too.
+# Values people leave in configs instead of a key are always wrong: the placeholders
+# validate knows too (secrets.PLACEHOLDER), and here, at run time, the markers of a value
+# still to be supplied.
 _RUN_TIME_MARKER = re.compile(r"^(\?\?\??|\$\{[^}]*\})$")
 
 
