@@ -33,3 +33,19 @@ def test_validate_imports_nothing_heavy(tmp_path):
         assert "yaml" in loaded  # it really validated
         assert not loaded & HEAVY, (args, loaded & HEAVY)
 
+
+
+def test_help_lists_every_command_without_loading_them(tmp_path):
+    loaded = imported_modules(["--help"], tmp_path)
+    assert "click" in loaded  # the check itself works
+    assert not loaded & HEAVY, loaded & HEAVY
+
+
+def test_new_help_names_the_default_key_variable(tmp_path):
+    from gym_scaffold.scaffold import DEFAULT_API_KEY_ENV
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "gym_scaffold", "new", "openai-model", "--help"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0 and DEFAULT_API_KEY_ENV in " ".join(proc.stdout.split())

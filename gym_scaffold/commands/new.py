@@ -1,6 +1,8 @@
 """`gym-scaffold new <template>`: parse options, ask what is missing, call `gym_scaffold.scaffold`.
 
-Imports stay light: copier is imported by `scaffold.new_openai_model` only when it renders.
+Imports stay light: `scaffold` (and pydantic with it) is imported when the command runs,
+not when `gym-scaffold --help` lists it; copier only when `scaffold.new_openai_model`
+renders.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gym_scaffold import scaffold
+if TYPE_CHECKING:
+    from gym_scaffold import scaffold
 
 
 @click.group(name="new")
@@ -23,6 +26,8 @@ def command() -> None:
 
 
 def _ask(question: scaffold.Question, default: Any) -> Any:
+    from gym_scaffold import scaffold
+
     def convert(text: str) -> Any:
         try:
             return scaffold.check_answer(question.name, text)
@@ -94,9 +99,7 @@ def _interruptible() -> Iterator[None]:
 )
 @click.option(
     "--api-key-env",
-    default=scaffold.DEFAULT_API_KEY_ENV,
-    show_default=True,
-    help="Environment variable whose key goes into a new env.yaml (??? when unset).",
+    help="Environment variable whose key goes into a new env.yaml (??? when unset; default OPENAI_API_KEY).",
 )
 @click.option("--no-input", is_flag=True, help="Ask nothing; use options and defaults.")
 @click.option(
@@ -106,12 +109,16 @@ def _interruptible() -> Iterator[None]:
 )
 def openai_model(
     dest: Path,
-    api_key_env: str,
+    api_key_env: str | None,
     no_input: bool,
     sync_template: bool,
     **given: str | None,
 ) -> int:
     """A model server forwarding to an OpenAI-compatible endpoint, plus env.yaml and .gitignore."""
+    from gym_scaffold import scaffold
+
+    if api_key_env is None:
+        api_key_env = scaffold.DEFAULT_API_KEY_ENV
     if sync_template:
         try:
             ref = scaffold.sync_template()
