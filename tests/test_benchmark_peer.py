@@ -15,6 +15,7 @@ import pytest
 from test_validate_cli import model_config
 
 REPO = Path(__file__).resolve().parent.parent
+pytest.importorskip("check_jsonschema", reason="the peer comes with the bench extra: pip install -e '.[test,bench]'")
 
 
 def load_benchmark():
