@@ -15,8 +15,9 @@ generated classes add no field and the others each pick their own subset of fiel
 
 check-jsonschema validates every non-empty YAML file against
 schemas/config-file.schema.json (as in the sibling benchmark: references resolved from
-schemas/, and a run where it does not validate is refused). Targets: cold at most 1.0x, warm at most 0.5x of
-check-jsonschema's wall time (median of alternating runs, start-up included).
+schemas/, and a run where it does not validate is refused). Targets: cold at most 1.0x,
+warm at most 0.5x of check-jsonschema's wall time (median of alternating runs, start-up
+included).
 
 Usage: python benchmarks/checkout_vs_check_jsonschema.py [--runs N] [--corpus DIR]
 """

@@ -125,11 +125,15 @@ def git_waits_on_fifo(parent: int) -> bool:
     git opens the excludes file, sees a size of 0 and closes it without reading: open()
     is where it blocks, and opening the write end releases it at once. So a test looks
     (/proc/<pid>/wchan) rather than opens, and acts while git still waits."""
-    for child in _children(parent):
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/{child}/wchan").read_text().strip() == "wait_for_partner":
-                return True
-    return False
+    return any(_waits_on_fifo(child) for child in _children(parent))
+
+
+def _waits_on_fifo(pid: int) -> bool:
+    """Whether process `pid` waits in open() for a FIFO's other end."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text().strip() == "wait_for_partner"
+    except OSError:
+        return False
 
 
 def let_git_through(fifo: Path, parent: int, deadline: float) -> None:
@@ -148,9 +152,8 @@ def _wchan_shows_fifo_waits(tmp_path: Path) -> bool:
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                if Path(f"/proc/{reader.pid}/wchan").read_text().strip() == "wait_for_partner":
-                    return True
+            if _waits_on_fifo(reader.pid):
+                return True
             time.sleep(0.01)
         return False
     finally:
