@@ -7,30 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from corpus_support import KNOWN_BUGS
 
 from gym_scaffold.checkout import build_index, scan_text
 from gym_scaffold.discover import CONFIG_DIRS
 from gym_scaffold.validate import ValidateOptions, run_validate
-
-# Every real bug of the corpus (its README, plus the two found since): file -> {(line, rule)}.
-KNOWN_BUGS = {
-    **{
-        f"benchmarks/tau2/configs/{name}.yaml": {(10, "double-question-mark")}
-        for name in ("tau2", "banking_alltools", "banking_bm25_grep_artificial_analysis", "banking_terminal_use")
-    },
-    "resources_servers/spartqa/configs/spartqa.yaml": {(24, "invalid-value"), (29, "invalid-value")},
-    **{
-        f"resources_servers/ns_tools/configs/ns_tools_{name}.yaml": {(3, "server-directory")}
-        for name in ("arxiv", "coolprop", "particle", "periodictable", "radioactivedecay", "wikipedia")
-    },
-    "responses_api_agents/langgraph_agent/configs/reflection_agent.yaml": {(3, "server-directory")},
-    "resources_servers/jailbreak_detection/configs/safety_judge_model.yaml": {
-        (5, "placeholder-value"),
-        (6, "placeholder-value"),
-    },
-    "responses_api_agents/mini_swe_agent_2/configs/mini_swe_agent_2.yaml": {(59, "duplicate-key")},
-    "benchmarks/nemotron_3_ultra/benchmarks_no_external.yaml": {(9, "config-include")},
-}
 
 
 def _validate(root: Path, *paths: str, configs: tuple[str, ...] = (), cache: Path | None = None):

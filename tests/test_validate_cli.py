@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from corpus_support import KNOWN_BUGS
 
 KEY = "sk-proj-Q8wErT5yUi9oPa3sDf7gHj2kLz6xCv4bNm1Q"
 
@@ -204,24 +205,7 @@ def test_corpus_has_only_the_known_bugs(corpus_tree, cli):
     errors = sorted(
         {line.split(":")[0] for line in proc.stdout.splitlines() if ": error:" in line}
     )
-    known = {
-        "benchmarks/tau2/configs/tau2.yaml",
-        "benchmarks/tau2/configs/banking_alltools.yaml",
-        "benchmarks/tau2/configs/banking_bm25_grep_artificial_analysis.yaml",
-        "benchmarks/tau2/configs/banking_terminal_use.yaml",
-        "resources_servers/spartqa/configs/spartqa.yaml",
-        "resources_servers/jailbreak_detection/configs/safety_judge_model.yaml",
-        "responses_api_agents/langgraph_agent/configs/reflection_agent.yaml",
-        # Not in the README's list, but OmegaConf refuses it: `datasets` twice.
-        "responses_api_agents/mini_swe_agent_2/configs/mini_swe_agent_2.yaml",
-        # Not in the README's list: includes benchmarks/ruler/config_nemotron_3_256k.yaml,
-        # which the repository does not have (FILES.txt).
-        "benchmarks/nemotron_3_ultra/benchmarks_no_external.yaml",
-        *(f"resources_servers/ns_tools/configs/ns_tools_{n}.yaml" for n in
-          ("arxiv", "coolprop", "particle", "periodictable", "radioactivedecay", "wikipedia")),
-    }
-    unexpected = [path for path in errors if path not in known]
-    assert unexpected == [], proc.stdout
+    assert errors == sorted(KNOWN_BUGS), proc.stdout
 
 
 def test_inside_git_env_yaml_must_be_ignored(tmp_path, cli):
