@@ -6,10 +6,7 @@ Exit codes, the same for every command:
     2  usage error, or gym-scaffold could not run
     130  interrupted (Ctrl-C)
 
-Arguments are parsed by click (`commands/group.py`), except an ordinary `validate`
-command line: validate runs on every commit, and importing click is about a fifth of its
-start-up. `commands/validate.py` reads such a line without click; anything else it
-leaves to click.
+Arguments are parsed by click (`commands/group.py`).
 """
 
 from __future__ import annotations
@@ -49,19 +46,10 @@ def main(argv: list[str] | None = None) -> None:
         detail = scrub(str(exc), ())  # an exception may quote a value: never a key-shaped one
         _say(f"gym-scaffold: internal error: {name}: {detail} (run with --debug for details)")
         sys.exit(EXIT_USAGE)
-    code = code if isinstance(code, int) else EXIT_OK
-    if args[:1] == ["validate"]:
-        _exit_now(code)
-    sys.exit(code)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def _dispatch(args: list[str]) -> Any:
-    if args[:1] == ["validate"]:
-        from gym_scaffold.commands import validate
-
-        params = validate.parse_plain(args[1:])
-        if params is not None:
-            return validate.run(**params)
     from gym_scaffold.commands.group import cli
 
     return cli.main(args=args, prog_name="gym-scaffold", standalone_mode=False)
@@ -89,18 +77,6 @@ def _click_outcome(exc: Exception) -> int | None:
 def _say(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
-
-
-def _exit_now(code: int) -> None:
-    """End without the interpreter's teardown. A whole-checkout validate run holds every
-    file it loaded, and freeing them one by one at exit takes tens of milliseconds; there
-    is nothing left to clean up (the cache is written, the workers waited for)."""
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # the reader went away, or the stream is closed
-        pass
-    os._exit(code)
 
 
 def __getattr__(name: str) -> Any:
