@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from corpus_support import CORPUS, needs_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
@@ -19,8 +20,6 @@ from gym_scaffold.config.loader import load_file
 from gym_scaffold.config.model import Origin
 from gym_scaffold.config.resolve import resolve
 from gym_scaffold.problem import Severity
-
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "nemo-gym"
 
 
 def write(root: Path, rel: str, text: str) -> Path:
@@ -586,6 +585,7 @@ GENUINE_MISSING_INCLUDES = {
 }
 
 
+@needs_corpus
 def test_corpus_composes_and_resolves_without_problems_beyond_sample_gaps():
     files = sorted(CORPUS.rglob("*.yaml"))
     assert len(files) > 300
@@ -606,6 +606,7 @@ def test_corpus_composes_and_resolves_without_problems_beyond_sample_gaps():
     assert gaps  # the sample does leave out some included files
 
 
+@needs_corpus
 def test_corpus_benchmark_with_its_include_present(tmp_path):
     """math-500 composed with the real (sample-absent) include shape, as NeMo Gym would."""
     write(tmp_path, "resources_servers/math_with_judge/configs/math_with_judge.yaml", MATH)
