@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from gym_scaffold.config.model import SERVER_TYPES
 from gym_scaffold.safeio import read_or_none
@@ -114,10 +115,9 @@ class LazyIndex(Mapping):
 
 
 # Pseudo-names for the result cache: how many files of the checkout are unknown, and
-# (followed by a server type) which instances have that type: a did-you-mean among them
-# changes when they do.
+# every instance with its types (what a walk over the whole index saw).
 UNKNOWN_FILES = "\0unknown-files"
-NAMES_OF_TYPE = "\0names-of-type:"
+EVERY_NAME = "\0every-name"
 
 
 def names_of_type(index: Mapping[str, frozenset[str]], server_type: str) -> tuple[str, ...]:
@@ -128,9 +128,47 @@ def names_of_type(index: Mapping[str, frozenset[str]], server_type: str) -> tupl
 def _answer(index: Mapping[str, frozenset[str]], name: str) -> object:
     if name == UNKNOWN_FILES:
         return len(getattr(index, "unknown_files", ()))
-    if name.startswith(NAMES_OF_TYPE):
-        return names_of_type(index, name[len(NAMES_OF_TYPE) :])
+    if name == EVERY_NAME:
+        return tuple(sorted((key, tuple(sorted(types))) for key, types in index.items()))
     return index.get(name)
+
+
+class RecordedIndex(Mapping):
+    """The checkout index as the rules see it: every answer it gives is recorded in
+    `lookups` (name -> answer), so the result cache keeps an outcome only while the
+    index would answer the same. A rule cannot read the index without being recorded."""
+
+    def __init__(self, index: Mapping[str, frozenset[str]], lookups: dict) -> None:
+        self._index = index
+        self.lookups = lookups
+
+    def _record(self, name: str) -> Any:
+        answer = self.lookups[name] = _answer(self._index, name)
+        return answer
+
+    def __getitem__(self, name: str) -> frozenset[str]:
+        found = self._record(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = self._record(name)
+        return default if found is None else found
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._record(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name, _ in self._record(EVERY_NAME)])
+
+    def __len__(self) -> int:
+        return len(self._record(EVERY_NAME))
+
+    @property
+    def unknown_files(self) -> tuple[str, ...]:
+        self._record(UNKNOWN_FILES)
+        return getattr(self._index, "unknown_files", ())
 
 
 def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = read_or_none) -> CheckoutIndex:

@@ -47,7 +47,6 @@ from urllib.parse import urldefrag, urljoin
 
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import (
-    INPUTS,
     RESERVED_TOP_LEVEL_KEYS,
     SERVER_TYPES,
     ConfigView,
@@ -291,7 +290,7 @@ def server_schema_path(
             view.root, server_type, implementation, entrypoint, view.derived_cache, shared
         )
     relative, inputs = found
-    view.cache.setdefault(INPUTS, set()).update(inputs)
+    view.files_read(inputs)
     return relative
 
 

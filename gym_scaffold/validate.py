@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gym_scaffold import discover
 from gym_scaffold.cache import ResultCache, derived_schema_dir
-from gym_scaffold.config.model import INPUTS, LOOKUPS, SERVER_TYPES, ConfigView, EnvFile
+from gym_scaffold.config.model import SERVER_TYPES, ConfigView, EnvFile
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
 from gym_scaffold.safeio import ReadOnce
@@ -62,6 +62,8 @@ class ValidateOptions:
     check_git: bool = True
     use_cache: bool = True
 
+
+EXTRA_ROOTS = "NEMO_GYM_EXTRA_ROOTS"  # where NeMo Gym looks for configs before the root
 
 # A whole checkout is checked on several cores; small runs (a commit) stay in one process.
 PARALLEL_MIN_FILES = 64
@@ -125,7 +127,7 @@ class Validator:
 
     def _extra_roots(self) -> list[Path]:
         # NeMo Gym looks in NEMO_GYM_EXTRA_ROOTS first (comma separated).
-        value = self.options.environ.get("NEMO_GYM_EXTRA_ROOTS", "")
+        value = self.options.environ.get(EXTRA_ROOTS, "")
         return [Path(part) for part in value.split(",") if part.strip()]
 
     def display(self, path: Path) -> str:
@@ -200,14 +202,17 @@ class Validator:
         """Check one file, and remember its outcome in the result cache."""
         store = self.results_cache
         problems_before, skipped_before = len(self.result.problems), len(self.result.files_skipped)
-        inputs, lookups = self._check_file(path, self.display(path), env)
+        inputs, view = self._check_file(path, self.display(path), env)
         if store is not None:
             status = "skipped" if len(self.result.files_skipped) > skipped_before else "checked"
-            store.put(path, status, self.result.problems[problems_before:], inputs, lookups)
+            reads = view.reads if view is not None else None
+            # The roots NeMo Gym looks in come from the environment too.
+            environ = (*(view.resolved.environ_read if view is not None else ()), EXTRA_ROOTS)
+            store.put(path, status, self.result.problems[problems_before:], inputs, reads, environ)
 
-    def _check_file(self, path: Path, shown: str, env: EnvFile | None) -> tuple[list[Path], dict]:
-        """Check one file. Returns what its outcome depends on: the files read, and the
-        names the checkout index answered."""
+    def _check_file(self, path: Path, shown: str, env: EnvFile | None) -> tuple[list[Path], ConfigView | None]:
+        """Check one file. Returns what its outcome depends on: the YAML files read (the
+        view, when there is one, recorded everything else)."""
         env_inputs = [self.env_path]
         doc = self.loaded.get(path)
         if doc is None:
@@ -215,13 +220,13 @@ class Validator:
         if doc.problems:
             self.result.files_checked.append(shown)
             self._add_all(doc.problems)
-            return env_inputs, {}
+            return env_inputs, None
         if doc.data is None:
             self._skip(shown, "empty file")
-            return env_inputs, {}
+            return env_inputs, None
         if not looks_like_config(doc.data):
             self._skip(shown, "not a NeMo Gym config (no server instance)")
-            return env_inputs, {}
+            return env_inputs, None
         self.result.files_checked.append(shown)
         composed = self._compose([path], env)
         view = self._view(composed, {shown}, checkout=self.index)
@@ -229,9 +234,8 @@ class Validator:
         self._add_all(p for p in view.resolved.problems if p.path == shown)
         self._run_rules(view)
         if self.results_cache is None:
-            return [], {}
+            return [], view
         inputs = env_inputs + [self._shown_paths[document.path] for document in composed.documents]
-        inputs += view.cache.get(INPUTS, ())  # app.py sources, implementation directories
         # Every place an include could be found, so a missing one that appears later counts;
         # only inside the roots: compose refuses (and never reads) includes from elsewhere.
         for document in composed.documents:
@@ -243,7 +247,7 @@ class Validator:
                     for entry in entries
                     if isinstance(entry, str) and self._inside_roots(candidate := root / entry)
                 ]
-        return inputs, view.cache.get(LOOKUPS, {})
+        return inputs, view
 
     def _walked_root(self, paths: list[Path]) -> bool:
         """Did the walk of one of `paths` (the root or a directory above it) see every

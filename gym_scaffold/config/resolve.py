@@ -494,7 +494,7 @@ class _Resolver:
     def __init__(self, composed: Composed, environ: Mapping[str, str], out: Resolved) -> None:
         self.raw = composed.data
         self.composed = composed
-        self.environ = environ
+        self._environ = environ  # read only through getenv, which records the name
         self.out = out
         self.done: dict[DataPath, tuple[str, Any]] = {}
         self.active: list[DataPath] = []
@@ -506,6 +506,12 @@ class _Resolver:
         # resolve to themselves (most of a config), shared rather than copied.
         self.literal: set[int] = set()
         _mark_literal(self.raw, self.literal)
+
+    def getenv(self, name: str) -> str | None:
+        """An environment variable's value; every name asked for is recorded in the
+        result (Resolved.environ_read): the outcome depends on it, set or not."""
+        self.out.environ_read.add(name)
+        return self._environ.get(name)
 
     # -- problems --------------------------------------------------------------------
 
@@ -848,8 +854,9 @@ class _Resolver:
             if not 1 <= len(args) <= 2:
                 raise _Fail(f"{item.source}: oc.env takes a variable name and an optional default")
             var = _to_str(args[0])
-            if var in self.environ:
-                return self.environ[var]
+            value = self.getenv(var)
+            if value is not None:
+                return value
             if len(args) == 2:
                 default = args[1]
                 if isinstance(default, (dict, list)):  # OmegaConf's str() of a container shows it as written
