@@ -132,7 +132,7 @@ class ResultCache:
             return None
         return entry
 
-    def put(
+    def outcome(
         self,
         path: Path,
         status: str,
@@ -140,13 +140,14 @@ class ResultCache:
         inputs: Iterable[Path | str],
         reads: Reads | None = None,
         environ_names: Iterable[str] = (),
-    ) -> None:
-        """Remember `path`'s outcome with what it depended on: `inputs` (the YAML files and
-        env.yaml), what the view recorded (`reads`) and the variables the resolver read."""
+    ) -> Outcome:
+        """`path`'s outcome as the cache keeps it (in `added`, by the caller), with what it
+        depended on: `inputs` (the YAML files and env.yaml), what the view recorded
+        (`reads`) and the variables the resolver read."""
         reads = reads if reads is not None else Reads()
         files = {str(path), *map(str, inputs), *reads.files}
         names = tuple(sorted(set(environ_names)))
-        self.added[str(path)] = Outcome(
+        return Outcome(
             status,
             list(problems),
             inputs={name: self._input(name) for name in files},

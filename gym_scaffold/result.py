@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from gym_scaffold.problem import Problem, Severity
 
@@ -12,6 +12,11 @@ class Result:
     files_checked: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)  # YAML that is not a NeMo Gym config
     problems: list[Problem] = field(default_factory=list)
+
+    def merge(self, other: Result) -> None:
+        """Add `other` (one file's result) to this one: every field, concatenated."""
+        for each in fields(self):
+            getattr(self, each.name).extend(getattr(other, each.name))
 
     def count(self, severity: Severity) -> int:
         return sum(1 for problem in self.problems if problem.severity is severity)
