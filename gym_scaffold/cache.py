@@ -5,8 +5,8 @@ commits. An entry is reused only when every input of that file's check is the sa
 file, every file it includes, env.yaml (byte for byte), and everything else the check
 read, as recorded where it was read (`config.model.Reads`: files, directories and the
 checkout index asked through the view; the environment variables the resolver looked up),
-and gym-scaffold's own code and schemas. The cache lives under $XDG_CACHE_HOME (default
-~/.cache), never inside the user's repository.
+and gym-scaffold's own code and schemas. The cache lives in the user's cache directory
+(`cache_home`), never inside the user's repository.
 """
 
 from __future__ import annotations
@@ -48,8 +48,13 @@ class Outcome:
 
 
 def cache_home(environ: Mapping[str, str]) -> Path:
-    """gym-scaffold's directory under $XDG_CACHE_HOME (default ~/.cache)."""
-    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gym-scaffold"
+    """gym-scaffold's cache directory: under $XDG_CACHE_HOME when the run's environment
+    sets it, else the platform's own (~/.cache, ~/Library/Caches, %LOCALAPPDATA%)."""
+    if environ.get("XDG_CACHE_HOME"):
+        return Path(environ["XDG_CACHE_HOME"]) / "gym-scaffold"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("gym-scaffold", appauthor=False))
 
 
 def derived_schema_dir(environ: Mapping[str, str]) -> Path:

@@ -23,7 +23,7 @@ of nemo_gym's own base classes are the common fields of server-common.schema.jso
 the derived schema composes with exactly as a checked-in implementation schema does.
 
 Derived schemas are cached on disk by the content of every file read, under
-$XDG_CACHE_HOME/gym-scaffold/derived, so a second run parses nothing.
+the user's cache directory (`cache.cache_home`), so a second run parses nothing.
 """
 
 from __future__ import annotations
