@@ -22,13 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gym_scaffold.doctor.classify import (
-    Diagnosis,
-    Where,
-    classify_http,
-    classify_transport,
-    parse_body,
-)
+from gym_scaffold.doctor.bodies import parse_body
+from gym_scaffold.doctor.classify import Diagnosis, Where, classify_http
+from gym_scaffold.doctor.transport import classify_transport
 
 MAX_LINE = 200_000
 MAX_DEPTH = 6
