@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gym_scaffold.config.grammar import is_interpolation
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
 from gym_scaffold.rules._fields import API_KEY, endpoint_values
-from gym_scaffold.rules._values import is_interpolation
 from gym_scaffold.secrets import (
     KEY_AROUND_NEWLINE,
     KEY_AROUND_WHITESPACE,
