@@ -1,0 +1,422 @@
+"""JSON Schemas for editors: `gym-scaffold schema export`.
+
+Editors built on yaml-language-server (VS Code's YAML extension, Neovim, Helix, JetBrains
+through LSP) validate a YAML file against one JSON Schema, read from disk, as it is typed.
+`validate` checks a config against several schemas at once (the file shape, then each
+server block against its implementation's schema, hand-written in `schemas/` or derived
+from the server's app.py) and decides in Python what a schema cannot say. This module
+bundles all of that into one self-contained draft 2020-12 document per config directory
+kind (`responses_api_models.schema.json`, ..., `benchmarks.schema.json`), and one for
+env.yaml:
+
+- instance -> server type -> implementation -> fields, with every implementation
+  present in the checkout named, so completion offers it; other names get the fields
+  every server of that type has;
+- every `$ref` points into the document's own `$defs`: nothing is fetched at edit time;
+- a `${...}` interpolation or the `???` marker is accepted in any field, whatever its
+  type (NeMo Gym resolves them at run time; `validate` checks them then);
+- a key is required where `validate` reports its absence as an error: `domain` in a
+  resources server block that declares a server (it has `entrypoint`, no `_inherit_from`
+  / `_copy`) in a file without `config_paths`, and the keys of a dataset entry. An
+  implementation's own required keys are a warning of `validate` (a run may supply them),
+  which an editor cannot show as such: they are left out;
+- descriptions, defaults and examples come from the schemas and the config classes;
+  `markdownDescription` repeats a description that holds code, for editors that render it.
+
+What JSON Schema cannot express stays `validate`'s: interpolations resolved through
+env.yaml, gitignore, references between files, directories that must exist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from gym_scaffold import schemas
+from gym_scaffold.config.model import SERVER_TYPES
+from gym_scaffold.discover import CONFIG_DIRS
+
+DEST = Path(".gym-scaffold") / "schemas"  # relative to the checkout root
+ENV_SCHEMA = "env.schema.json"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+DEFERRED_PATTERN = r"\$\{|^\?\?\?$"  # what `validate` defers: an interpolation, or ???
+
+_ANNOTATIONS = ("title", "description", "markdownDescription", "default", "examples", "deprecated")
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_VALUES = ("additionalProperties", "unevaluatedProperties", "items", "not", "if", "then",
+                  "else", "contains", "propertyNames")
+_FIELD_POSITIONS = ("properties", "patternProperties", "additionalProperties", "items")
+_CONDITIONS = ("if", "not", "propertyNames", "contains")  # where a value is tested, not typed
+_DATASET_DEFS = tuple(f"/$defs/{name}" for name in ("dataset", "gitlab_identifier", "huggingface_identifier"))
+_DIRECTIVE_PRESENT = {"anyOf": [{"required": ["_inherit_from"]}, {"required": ["_copy"]}]}
+
+
+def schema_file(kind: str) -> str:
+    """The exported whole-file schema of one config directory kind (or env.yaml's)."""
+    return ENV_SCHEMA if kind == "env.yaml" else f"{kind}.schema.json"
+
+
+def file_globs(kind: str) -> list[str]:
+    """The files of a config directory kind, as yaml-language-server globs (from the root)."""
+    if kind in SERVER_TYPES:
+        return [f"{kind}/*/configs/**/*.yaml", f"{kind}/*/configs/**/*.yml"]
+    if kind == "env.yaml":
+        return ["env.yaml"]
+    return [f"{kind}/**/*.yaml", f"{kind}/**/*.yml", f"!{kind}/**/prompts/**"]
+
+
+# -- what the checkout holds ---------------------------------------------------------------
+
+
+def checkout_implementations(root: Path) -> dict[str, list[str]]:
+    """Server type -> the implementation directories under it, sorted."""
+    found: dict[str, list[str]] = {}
+    for server_type in SERVER_TYPES:
+        names = []
+        try:
+            entries = list(os.scandir(root / server_type))
+        except OSError:
+            entries = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                continue
+            if is_dir and schemas._IMPL_NAME.match(entry.name) and not entry.name.startswith(("_", ".")):
+                names.append(entry.name)
+        found[server_type] = sorted(names)
+    return found
+
+
+def _implementation_document(root: Path, server_type: str, name: str, derived_cache: Path | None,
+                             shared: dict) -> tuple[str, dict | None, bool]:
+    """(base URI, schema of the implementation's fields or None, whether it was derived)."""
+    relative = schemas.implementation_schema_path(server_type, name)
+    if relative is not None:
+        return schemas.BASE_URI + relative, schemas.schema(relative), False
+    from gym_scaffold import derive
+
+    app = root / server_type / name / "app.py"
+    uri = f"{schemas.BASE_URI}derived/{server_type}/{name}.schema.json"
+    if not os.path.isfile(app):
+        return uri, None, True
+    try:
+        derived = derive.derive(app, root, cache=derived_cache, shared=shared)
+    except derive.DeriveError:
+        return uri, None, True
+    if derived.server_type not in (server_type, None):
+        return uri, None, True
+    document = dict(derived.schema)
+    document.pop("$schema", None)
+    return uri, document, True
+
+
+# -- bundling ------------------------------------------------------------------------------
+
+
+def _def_name(uri: str, fragment: str) -> str:
+    """A readable, unique `$defs` name for (document, JSON pointer)."""
+    stem = uri[len(schemas.BASE_URI):] if uri.startswith(schemas.BASE_URI) else uri
+    stem = stem.removesuffix(".schema.json").replace("/", ".")
+    tail = fragment.strip("/").replace("$defs/", "").replace("/", ".")
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{stem}.{tail}" if tail else stem)
+
+
+class _Bundle:
+    """One self-contained document: each schema node referred to becomes a `$defs` entry."""
+
+    def __init__(self, documents: dict[str, dict]) -> None:
+        self.documents = documents
+        self.defs: dict[str, Any] = {"deferred": {
+            "title": "an interpolation ${...} or the ??? marker",
+            "description": "Resolved by NeMo Gym when it runs (from env.yaml, another key or "
+                           "the command line); `gym-scaffold validate` checks the value then.",
+            "type": "string",
+            "pattern": DEFERRED_PATTERN,
+        }}
+        self.names: dict[tuple[str, str], str] = {}
+
+    def ref(self, uri: str, fragment: str) -> str:
+        key = (uri, fragment)
+        name = self.names.get(key)
+        if name is None:
+            name = self.names[key] = _def_name(uri, fragment)
+            self.defs[name] = {}  # placeholder against recursion
+            node: Any = self.documents[uri]
+            for part in fragment.lstrip("/").split("/") if fragment else ():
+                part = part.replace("~1", "/").replace("~0", "~")
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            keep = uri == schemas.BASE_URI + schemas.CONFIG_FILE or (
+                uri == schemas.BASE_URI + schemas.SERVER_COMMON and fragment.startswith(_DATASET_DEFS)
+            )
+            self.defs[name] = self.imported(node, uri, keep_required=keep)
+        return f"#/$defs/{name}"
+
+    def define(self, uri: str, fragment: str, name: str, node: Any) -> None:
+        """Use `node` wherever (uri, fragment) is referred to."""
+        self.names[(uri, fragment)] = name
+        self.defs[name] = node
+
+    def imported(self, node: Any, base: str, *, keep_required: bool = False, condition: bool = False) -> Any:
+        """`node` with its references into the bundle and its fields lenient to `${...}`.
+
+        `required` is dropped but in dataset entries and conditions: `validate` applies it
+        to a server block only when the block is complete, which the file alone does not
+        tell, and reports a missing implementation key as a warning (a run may supply it).
+        Dataset entries are always complete (lists are replaced, not merged).
+        """
+        if not isinstance(node, dict):
+            return node
+        keep_required = keep_required or condition
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("$id", "$schema") or (key == "required" and not keep_required):
+                continue
+            if key == "$ref" and isinstance(value, str):
+                uri, fragment = urldefrag(urljoin(base, value))
+                out[key] = self.ref(uri or base, fragment)
+            elif key in _SCHEMA_MAPS and isinstance(value, dict):
+                as_field = key in _FIELD_POSITIONS and not condition
+                out[key] = {name: self._sub(sub, base, condition, as_field, keep_required) for name, sub in value.items()}
+            elif key in _SCHEMA_LISTS and isinstance(value, list):
+                out[key] = [self._sub(sub, base, condition, False, keep_required) for sub in value]
+            elif key in _SCHEMA_VALUES:
+                inside = condition or key in _CONDITIONS
+                out[key] = self._sub(value, base, inside, key in _FIELD_POSITIONS and not inside, keep_required)
+            else:
+                out[key] = value
+        if isinstance(out.get("description"), str) and "`" in out["description"]:
+            out.setdefault("markdownDescription", out["description"])
+        return out
+
+    def _sub(self, node: Any, base: str, condition: bool, as_field: bool, keep_required: bool) -> Any:
+        node = self.imported(node, base, keep_required=keep_required, condition=condition)
+        return lenient(node) if as_field else node
+
+
+def lenient(node: Any) -> Any:
+    """A field schema that also accepts `${...}` and `???`; annotations stay outside, for hover."""
+    if not isinstance(node, dict):
+        return node
+    constraint = {k: v for k, v in node.items() if k not in _ANNOTATIONS}
+    if not constraint:
+        return node
+    wrapped = {k: v for k, v in node.items() if k in _ANNOTATIONS}
+    if list(constraint) == ["anyOf"]:  # one list of alternatives reads better in messages
+        wrapped["anyOf"] = [*constraint["anyOf"], {"$ref": "#/$defs/deferred"}]
+    else:
+        wrapped["anyOf"] = [constraint, {"$ref": "#/$defs/deferred"}]
+    return wrapped
+
+
+def _near_miss_keys() -> list[str]:
+    """Misspelt server types that `validate` reports as such: a letter lost, two swapped,
+    a plural lost or added (a subset of its did-you-mean, which is enough for typing)."""
+    found: set[str] = set()
+    for name in SERVER_TYPES:
+        words = name.split("_")
+        variants = {name.replace("_", "-")}
+        for i in range(len(name)):
+            variants.add(name[:i] + name[i + 1:])
+            if i + 1 < len(name):
+                variants.add(name[:i] + name[i + 1] + name[i] + name[i + 2:])
+        for i, word in enumerate(words):
+            other = word[:-1] if word.endswith("s") else word + "s"
+            variants.add("_".join([*words[:i], other, *words[i + 1:]]))
+        found.update(v for v in variants if schemas._near_server_type(v))
+    return sorted(found)
+
+
+# -- the documents -------------------------------------------------------------------------
+
+
+@dataclass
+class Exported:
+    dest: Path
+    written: list[Path] = field(default_factory=list)  # files whose content changed
+    unchanged: list[Path] = field(default_factory=list)
+    implementations: dict[str, list[str]] = field(default_factory=dict)
+
+
+def build(root: Path, *, derived_cache: Path | None = None) -> dict[str, dict]:
+    """File name -> document, for every config directory kind and env.yaml."""
+    implementations = checkout_implementations(root)
+    documents = dict(schemas._documents())
+    bundle = _Bundle(documents)
+    common = schemas.BASE_URI + schemas.SERVER_COMMON
+    config_file = schemas.BASE_URI + schemas.CONFIG_FILE
+    shared: dict = {}
+    found = {
+        (server_type, name): _implementation_document(root, server_type, name, derived_cache, shared)
+        for server_type in SERVER_TYPES
+        for name in implementations[server_type]
+    }
+    for uri, document, _ in found.values():
+        if document is not None:
+            documents[uri] = document
+    for server_type in SERVER_TYPES:
+        named: dict[str, Any] = {"_delete_key": {"$ref": bundle.ref(common, "/$defs/directive")}}
+        fallback = bundle.ref(common, f"/$defs/{server_type}")
+        for name in implementations[server_type]:
+            uri, document, derived = found[(server_type, name)]
+            if document is None:
+                named[name] = {"$ref": fallback, "description": f"{name}: no config class found in its app.py; "
+                               f"the fields every server of {server_type} has."}
+            elif derived:
+                # Derived from app.py; a block whose entrypoint is another file of the
+                # directory (langgraph_agent's reflection_agent.py) has another class.
+                named[name] = {
+                    "if": {"required": ["entrypoint"], "properties": {"entrypoint": {"not": {"const": "app.py"}}}},
+                    "then": {"$ref": fallback},
+                    "else": {"$ref": bundle.ref(uri, "")},
+                }
+            else:
+                named[name] = {"$ref": bundle.ref(uri, "")}
+        bundle.define(config_file, f"/$defs/{server_type}", f"type.{server_type}", {
+            "title": f"a mapping of one {server_type} implementation to its fields",
+            "description": f"One implementation of {server_type}: a directory "
+                           f"{server_type}/<implementation>/ of the checkout.",
+            "$ref": bundle.ref(config_file, "/$defs/one_implementation"),
+            "properties": named,
+            "additionalProperties": {"$ref": fallback},
+        })
+    near_misses = _near_miss_keys()
+    bundle.define(config_file, "/$defs/entry", "entry", {
+        "if": {"$ref": bundle.ref(config_file, "/$defs/instance_like")},
+        "then": {"$ref": bundle.ref(config_file, "/$defs/instance")},
+        "else": {"patternProperties": {"^(?:" + "|".join(map(re.escape, near_misses)) + ")$": {
+            "description": "Not a server type: NeMo Gym would read this mapping as a plain value.",
+            "not": {},
+        }}},
+    })
+    settings = bundle.ref(config_file, "/$defs/settings")
+    entry = bundle.ref(config_file, "/$defs/entry")
+    bundle.defs["complete_instance"] = {
+        "description": "A resources server block that declares a server (it has entrypoint, and "
+                       "no _inherit_from or _copy) needs a domain.",
+        "if": {"type": "object", "required": ["resources_servers"], "not": _DIRECTIVE_PRESENT},
+        "then": {"properties": {"resources_servers": {"additionalProperties": {
+            "if": {"type": "object", "required": ["entrypoint"], "not": _DIRECTIVE_PRESENT},
+            "then": {"required": ["domain"]},
+        }}}},
+    }
+    settings_properties = bundle.defs[settings.rsplit("/", 1)[1]].get("properties", {})
+    config_description = schemas.schema(schemas.CONFIG_FILE)["description"]
+    result: dict[str, dict] = {}
+    for kind in CONFIG_DIRS:
+        result[schema_file(kind)] = {
+            "$schema": DRAFT,
+            "title": f"NeMo Gym config file under {kind}/",
+            "description": config_description,
+            "type": "object",
+            "properties": settings_properties,
+            "allOf": [
+                {"if": {"not": {"required": ["config_paths"]}},
+                 "then": {"additionalProperties": {"$ref": "#/$defs/complete_instance"}}},
+            ],
+            "additionalProperties": {"$ref": entry},
+            "$defs": bundle.defs,
+        }
+    env = bundle.imported(schemas.schema(schemas.ENV_FILE), schemas.BASE_URI + schemas.ENV_FILE)
+    result[ENV_SCHEMA] = {
+        "$schema": DRAFT,
+        "title": env["title"],
+        "description": env["description"],
+        "type": "object",
+        "properties": settings_properties,
+        "patternProperties": env["patternProperties"],
+        "additionalProperties": env["additionalProperties"],  # instances: nothing is required
+        "$defs": bundle.defs,
+    }
+    return result
+
+
+def export(root: Path, dest: Path, *, derived_cache: Path | None = None) -> Exported:
+    """Write the schemas under `dest`; a file whose content is the same is left untouched
+    (an editor watching it does not reload for nothing)."""
+    outcome = Exported(dest, implementations=checkout_implementations(root))
+    dest.mkdir(parents=True, exist_ok=True)
+    documents = build(root, derived_cache=derived_cache)
+    # The documents share their $defs: written once as JSON, spliced into each file.
+    definitions = json.dumps(next(iter(documents.values()))["$defs"], ensure_ascii=False, separators=(",", ":"))
+    for name, document in documents.items():
+        path = dest / name
+        head = json.dumps({k: v for k, v in document.items() if k != "$defs"}, ensure_ascii=False, separators=(",", ":"))
+        text = f'{head[:-1]},"$defs":{definitions}}}\n'
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                outcome.unchanged.append(path)
+                continue
+        except (OSError, UnicodeDecodeError):
+            pass
+        temporary = path.with_name(f".{name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+        outcome.written.append(path)
+    return outcome
+
+
+def kinds() -> list[str]:
+    """Every exported schema's kind: the config directories, then env.yaml."""
+    return [*CONFIG_DIRS, "env.yaml"]
+
+
+def modeline(config: Path, dest: Path, kind: str) -> str:
+    """The yaml-language-server line of a config: a path relative to it, never a URL."""
+    target = os.path.relpath(dest / schema_file(kind), config.parent)
+    return f"# yaml-language-server: $schema={Path(target).as_posix()}"
+
+
+# -- .gitignore ----------------------------------------------------------------------------
+
+_IGNORE_COMMENT = "# JSON Schemas for editors, written by `gym-scaffold schema export`"
+
+
+def ignore_line(root: Path, dest: Path) -> str | None:
+    """The .gitignore line for `dest`, or None when it is not inside the checkout."""
+    try:
+        relative = dest.resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+    if not relative.parts:
+        return None
+    top = relative.parts[0] if relative.parts[0] == DEST.parts[0] else relative.as_posix()
+    return f"/{top}/"
+
+
+def set_ignored(root: Path, dest: Path, ignored: bool) -> str | None:
+    """Make .gitignore list (or no longer list, with our comment) `dest`; what changed."""
+    line = ignore_line(root, dest)
+    if line is None:
+        return None
+    gitignore = root / ".gitignore"
+    try:
+        text = gitignore.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = None
+    lines = (text or "").splitlines()
+    forms = {line, line.strip("/"), line.lstrip("/"), line.rstrip("/")}
+    present = [i for i, existing in enumerate(lines) if existing.strip() in forms]
+    if ignored and not present:
+        prefix = "" if not text or text.endswith("\n") else "\n"
+        gitignore.write_text((text or "") + f"{prefix}{_IGNORE_COMMENT}\n{line}\n", encoding="utf-8")
+        return f"added {line} to .gitignore" if text is not None else f"created .gitignore (ignores {line})"
+    if not ignored and present:
+        drop = set(present) | {i - 1 for i in present if i > 0 and lines[i - 1] == _IGNORE_COMMENT}
+        kept = [existing for i, existing in enumerate(lines) if i not in drop]
+        gitignore.write_text("".join(f"{existing}\n" for existing in kept), encoding="utf-8")
+        return f"removed {line} from .gitignore (the schemas are to be committed)"
+    return None
+
+
+def all_globs() -> dict[str, list[str]]:
+    """Schema file name -> the globs it applies to."""
+    return {schema_file(kind): file_globs(kind) for kind in kinds()}
+
+
