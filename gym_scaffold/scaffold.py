@@ -481,6 +481,30 @@ def _validate_generated(dest: Path, config_rel: str, environ: Mapping[str, str],
         )
 
 
+def _export_schemas(dest: Path, environ: Mapping[str, str], outcome: Outcome) -> None:
+    """The editor schemas the config's modeline points at, now naming the new server.
+
+    Best effort: the server is complete without them (`gym-scaffold schema export` later)."""
+    from gym_scaffold import schema_export
+    from gym_scaffold.cache import derived_schema_dir
+
+    target = dest / schema_export.DEST
+    try:
+        existed = target.is_dir()
+        schema_export.export(dest, target, derived_cache=derived_schema_dir(environ))
+        if not existed and not schema_export.committed(dest, target):
+            schema_export.set_ignored(target, True)
+    except OSError as exc:
+        outcome.notes.append(
+            f"editor schemas not written ({exc.strerror or exc}): run `gym-scaffold schema export`"
+        )
+        return
+    outcome.done.append(
+        f"{'updated' if existed else 'wrote'} editor schemas in {schema_export.DEST.as_posix()}/"
+        + ("" if existed else " (ignored by git; `gym-scaffold schema export --commit` to commit them)")
+    )
+
+
 # --- the command --------------------------------------------------------------------------
 
 
@@ -649,6 +673,7 @@ def new_openai_model(
         shutil.rmtree(staging, ignore_errors=True)
 
     config_rel = f"{rel_server}/configs/{answers.server_name}.yaml"
+    _export_schemas(dest, env, outcome)
     _validate_generated(dest, config_rel, env, outcome)
     if not env_exists and not api_key:
         outcome.next_steps.append(f"put your key in {ENV_FILE} (policy_api_key, now ???)")

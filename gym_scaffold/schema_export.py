@@ -373,50 +373,53 @@ def modeline(config: Path, dest: Path, kind: str) -> str:
     return f"# yaml-language-server: $schema={Path(target).as_posix()}"
 
 
-# -- .gitignore ----------------------------------------------------------------------------
+# -- keeping the schemas out of commits ------------------------------------------------------
 
-_IGNORE_COMMENT = "# JSON Schemas for editors, written by `gym-scaffold schema export`"
+# A .gitignore of its own ignores the directory (itself included), as pytest's and
+# ruff's caches do: the checkout's .gitignore is not touched.
+_IGNORE_TEXT = "# Written by `gym-scaffold schema export` (--commit to commit these schemas)\n*\n"
 
 
-def ignore_line(root: Path, dest: Path) -> str | None:
-    """The .gitignore line for `dest`, or None when it is not inside the checkout."""
+def set_ignored(dest: Path, ignored: bool) -> bool:
+    """Make git ignore the schemas in `dest` (or no longer); whether that changed."""
+    marker = dest / ".gitignore"
     try:
-        relative = dest.resolve().relative_to(root.resolve())
-    except ValueError:
-        return None
-    if not relative.parts:
-        return None
-    top = relative.parts[0] if relative.parts[0] == DEST.parts[0] else relative.as_posix()
-    return f"/{top}/"
+        current = marker.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        current = None
+    except (OSError, UnicodeDecodeError):
+        return False  # not ours to judge
+    if ignored and current is None:
+        marker.write_text(_IGNORE_TEXT, encoding="utf-8")
+        return True
+    if not ignored and current == _IGNORE_TEXT:
+        marker.unlink()
+        return True
+    return False
 
 
-def set_ignored(root: Path, dest: Path, ignored: bool) -> str | None:
-    """Make .gitignore list (or no longer list, with our comment) `dest`; what changed."""
-    line = ignore_line(root, dest)
-    if line is None:
-        return None
-    gitignore = root / ".gitignore"
+def settings_schemas(root: Path, dest: Path) -> dict[str, list[str]]:
+    """yaml.schemas of editor settings: each exported schema (from the root, as
+    `./...`, or absolute outside it) -> the globs of the files it describes."""
+    found = {}
+    for kind in kinds():
+        path = dest / schema_file(kind)
+        try:
+            shown = "./" + path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            shown = str(path.resolve())
+        found[shown] = file_globs(kind)
+    return found
+
+
+def committed(root: Path, dest: Path) -> bool:
+    """Whether git already tracks files under `dest` (the user commits the schemas)."""
+    from gym_scaffold import gitcheck
+
     try:
-        text = gitignore.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = None
-    lines = (text or "").splitlines()
-    forms = {line, line.strip("/"), line.lstrip("/"), line.rstrip("/")}
-    present = [i for i, existing in enumerate(lines) if existing.strip() in forms]
-    if ignored and not present:
-        prefix = "" if not text or text.endswith("\n") else "\n"
-        gitignore.write_text((text or "") + f"{prefix}{_IGNORE_COMMENT}\n{line}\n", encoding="utf-8")
-        return f"added {line} to .gitignore" if text is not None else f"created .gitignore (ignores {line})"
-    if not ignored and present:
-        drop = set(present) | {i - 1 for i in present if i > 0 and lines[i - 1] == _IGNORE_COMMENT}
-        kept = [existing for i, existing in enumerate(lines) if i not in drop]
-        gitignore.write_text("".join(f"{existing}\n" for existing in kept), encoding="utf-8")
-        return f"removed {line} from .gitignore (the schemas are to be committed)"
-    return None
-
-
-def all_globs() -> dict[str, list[str]]:
-    """Schema file name -> the globs it applies to."""
-    return {schema_file(kind): file_globs(kind) for kind in kinds()}
+        relative = dest.resolve().relative_to(root.resolve()).as_posix()
+        return bool(gitcheck._run_git(root, ["--literal-pathspecs", "ls-files", "-z", "--", relative]))
+    except (ValueError, gitcheck.GitUnavailable):
+        return False
 
 
