@@ -290,10 +290,12 @@ def build(root: Path, *, derived_cache: Path | None = None) -> dict[str, dict]:
     bundle.define(config_file, "/$defs/entry", "entry", {
         "if": {"$ref": bundle.ref(config_file, "/$defs/instance_like")},
         "then": {"$ref": bundle.ref(config_file, "/$defs/instance")},
-        "else": {"patternProperties": {"^(?:" + "|".join(map(re.escape, near_misses)) + ")$": {
-            "description": "Not a server type: NeMo Gym would read this mapping as a plain value.",
-            "not": {},
-        }}},
+        "else": {
+            # yaml-language-server's own keyword: the message for the misspelt key below.
+            "errorMessage": "unknown server type (not " + ", ".join(SERVER_TYPES) + "): NeMo Gym "
+                            "would take this mapping for a plain value, not a server",
+            "patternProperties": {"^(?:" + "|".join(map(re.escape, near_misses)) + ")$": False},
+        },
     })
     settings = bundle.ref(config_file, "/$defs/settings")
     entry = bundle.ref(config_file, "/$defs/entry")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# ../shared beside the repository; GYM_SCAFFOLD_SHARED names it for a checkout elsewhere (a worktree).
+SHARED = Path(os.environ.get("GYM_SCAFFOLD_SHARED") or REPO.parent / "shared")
 CORPUS = SHARED / "corpus" / "nemo-gym"
 
 
