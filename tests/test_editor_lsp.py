@@ -249,3 +249,42 @@ def test_corpus_good_configs_pass_and_schema_bugs_are_flagged_where_validate_rep
     good = [path for path in found if path not in schema_bugs]
     assert len(good) > 250
     assert all(found[path] == [] for path in good)
+
+
+def test_completion_offers_the_implementations_of_the_checkout(server, generated) -> None:
+    gym, _ = generated
+    config = config_of(gym, "openai_model")
+    modeline = config.read_text().splitlines()[0]
+    variant = config.with_name("implementations.yaml")
+    variant.write_text(f"{modeline}\njudge_model:\n  responses_api_models:\n    \n")
+    try:
+        server.open(variant)
+        labels = server.completion(variant, 3, 4)
+    finally:
+        server.close_document(variant)
+        variant.unlink()
+    assert {"openai_model", "my_model"} <= set(labels), labels
+
+
+def test_env_yaml_through_the_settings_vscode_gets(generated) -> None:
+    gym, env = generated
+    done = run_cli("schema", "export", "--editor", "vscode", cwd=gym, env=env)
+    assert done.returncode == 0, done.stderr
+    settings = json.loads((gym / ".vscode" / "settings.json").read_text())["yaml.schemas"]
+    env_file = gym / "env.yaml"
+    text = env_file.read_text()
+    assert "policy_api_key" in text
+    wrong = text + "judge_api_key: 12345\n"
+    elsewhere = gym / "nemo_gym" / "env.yaml"  # the glob holds for env.yaml in any folder
+    with YamlLanguageServer(gym, settings) as running:
+        assert running.open(env_file) == []
+        found = errors(running.open(elsewhere, wrong))
+    reported = [p for p in validate_problems(gym, "env.yaml", env=env) if p["rule"] in SCHEMA_RULES]
+    assert reported == []  # env.yaml as written by new
+    env_file.write_text(wrong)
+    try:
+        reported = [p for p in validate_problems(gym, "env.yaml", env=env) if p["rule"] in SCHEMA_RULES]
+    finally:
+        env_file.write_text(text)
+    assert [(p["rule"], p["line"]) for p in reported] == [("invalid-value", len(wrong.splitlines()))]
+    assert lines_of(found) == {len(wrong.splitlines())}, found
