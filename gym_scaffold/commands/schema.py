@@ -25,7 +25,7 @@ import click
 
 @click.group(name="schema")
 def command() -> None:
-    """Show the JSON Schemas server blocks are checked against."""
+    """The JSON Schemas configs are checked against: derive one, export them for editors."""
 
 
 @command.command(name="derive")
@@ -66,9 +66,11 @@ def export_command(dest: Path | None, editor: str | None, commit: bool) -> None:
 
     from gym_scaffold import editor_settings, schema_export
     from gym_scaffold.cache import derived_schema_dir
-    from gym_scaffold.discover import find_root
+    from gym_scaffold.discover import CONFIG_DIRS, find_root
 
     root = find_root(Path.cwd())
+    if not any((root / name).is_dir() for name in CONFIG_DIRS):
+        click.echo(f"Note: {root} has none of {', '.join(CONFIG_DIRS)}: the schemas name no implementation")
     dest = (root / schema_export.DEST) if dest is None else dest.absolute()
     try:
         exported = schema_export.export(root, dest, derived_cache=derived_schema_dir(os.environ))
