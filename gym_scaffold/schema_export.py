@@ -146,7 +146,10 @@ class _Bundle:
         key = (uri, fragment)
         name = self.names.get(key)
         if name is None:
-            name = self.names[key] = _def_name(uri, fragment)
+            name = _def_name(uri, fragment)
+            while name in self.defs:  # another document's pointer spelt the same way
+                name += "_"
+            self.names[key] = name
             self.defs[name] = {}  # placeholder against recursion
             node: Any = self.documents[uri]
             for part in fragment.lstrip("/").split("/") if fragment else ():
