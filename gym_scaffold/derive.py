@@ -33,12 +33,14 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gym_scaffold.cache import digest
 from gym_scaffold.safeio import NotReadable, read_regular
+from gym_scaffold.secrets import looks_like_secret
 
 BASE_URI = "https://gym-scaffold.dev/schemas/"
 COMMON = BASE_URI + "server-common.schema.json"
@@ -87,6 +89,7 @@ _WRAPPERS = {"Annotated", "Required", "NotRequired", "Final"}
 _ENUM_BASES = {"Enum", "StrEnum", "IntEnum"}
 _MODEL_BASES = {"BaseModel"}
 _FORMAT = 2  # of the on-disk cache entries
+_SECRET_NAME = re.compile(r"key|token|secret|password|passwd|credential", re.IGNORECASE)
 
 
 @dataclass
@@ -310,9 +313,13 @@ class _Deriver:
             if field_name.startswith("_") or _is_classvar(statement.annotation):
                 continue
             after = node.body[index + 1] if index + 1 < len(node.body) else None
-            collected[field_name] = _Field(
-                statement.annotation, _required(statement.value), module, _annotations(statement.value, after)
-            )
+            annotations = _annotations(statement.value, after)
+            if _SECRET_NAME.search(field_name) or any(
+                looks_like_secret(v) for v in (annotations.get("default"), *annotations.get("examples", ()))
+            ):
+                # Exported for editors: a key written into the source stays out of the files.
+                annotations = {k: v for k, v in annotations.items() if k not in ("default", "examples")}
+            collected[field_name] = _Field(statement.annotation, _required(statement.value), module, annotations)
         return collected, extra_allowed
 
     # -- types ----------------------------------------------------------------------------

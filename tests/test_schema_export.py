@@ -323,3 +323,15 @@ def test_copier_update_brings_the_relative_modeline_to_an_existing_server(tmp_pa
     assert first == "# yaml-language-server: $schema=../../../.gym-scaffold/schemas/responses_api_models.schema.json"
     assert run_cli("schema", "export", cwd=gym, env=env).returncode == 0
     assert (config.parent / first.split("=", 1)[1]).resolve().is_file()
+
+
+def test_a_key_written_into_a_config_class_stays_out_of_the_exported_files(tree: Path) -> None:
+    key = "sk-proj-" + "Zq9XbT4kLm2Nw8Rv5Hs1" * 2
+    app = tree / "resources_servers" / "quiz" / "app.py"
+    app.write_text(APP + f'    judge_api_key: str = "{key}"\n    fallback: str = Field(default="{key}")\n')
+    dest = tree / "out"
+    schema_export.export(tree, dest)
+    quiz = json.loads((dest / "env.schema.json").read_text())["$defs"]["derived.resources_servers.quiz"]
+    assert set(quiz["properties"]) >= {"judge_api_key", "fallback"}
+    for path in dest.iterdir():
+        assert key[-12:] not in path.read_text(), path
