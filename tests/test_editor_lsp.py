@@ -10,16 +10,36 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 from conftest import run_cli
-from lsp_support import YamlLanguageServer
+from lsp_support import YAML_LANGUAGE_SERVER_VERSION, YamlLanguageServer, server_script
 from new_support import clean_env, make_gym_tree
 
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 # validate's rules whose findings a JSON Schema (or the YAML parser) expresses.
 SCHEMA_RULES = {"unknown-key", "invalid-value", "missing-key", "server-shape", "duplicate-key", "yaml-syntax"}
+
+
+def test_the_pinned_server_is_installed_once() -> None:
+    """What `./dev test` runs before the tests: an npm install the first time, a file
+    check afterwards."""
+    done = subprocess.run([sys.executable, str(Path(__file__).parent / "lsp_support.py"), "install"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == server_script()
+    package = json.loads((server_script().parent.parent / "package.json").read_text())
+    assert package["version"] == YAML_LANGUAGE_SERVER_VERSION
+    start = time.perf_counter()
+    again = subprocess.run([sys.executable, str(Path(__file__).parent / "lsp_support.py"), "install"],
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and again.stdout == done.stdout
+    assert time.perf_counter() - start < 2
 
 
 def errors(diagnostics: list[dict]) -> list[dict]:
@@ -216,6 +236,8 @@ def test_corpus_good_configs_pass_and_schema_bugs_are_flagged_where_validate_rep
     done = run_cli("schema", "export", "--editor", "vscode", cwd=corpus_tree, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     settings = json.loads((corpus_tree / ".vscode" / "settings.json").read_text())
+    for schema in (corpus_tree / ".gym-scaffold" / "schemas").glob("*.schema.json"):
+        jsonschema.Draft202012Validator.check_schema(json.loads(schema.read_text()))
     problems = validate_problems(corpus_tree, env=env)
     schema_bugs: dict[str, set[int]] = {}
     flagged_lines: dict[str, set[int]] = {}
