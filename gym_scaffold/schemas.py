@@ -235,7 +235,7 @@ def _standalone(derived: dict, server_type: str) -> dict:
             return [inline(item) for item in node]
         return node
 
-    document = {key: inline(value) for key, value in derived.items() if key != "allOf"}
+    document = {key: inline(value) for key, value in _without_annotations(derived).items() if key != "allOf"}
     definitions = document.setdefault("$defs", {})
     for name in sorted(used):
         definitions[f"common_{name}"] = _pattern_as_format(common["$defs"][name])  # self-contained scalars
@@ -248,6 +248,30 @@ def _standalone(derived: dict, server_type: str) -> dict:
     if document.pop("unevaluatedProperties", True) is False:
         document["additionalProperties"] = False
     return document
+
+
+_ANNOTATIONS = frozenset({"description", "markdownDescription", "default", "examples"})
+_NAMED_SCHEMAS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
+
+
+def _without_annotations(node: Any) -> Any:
+    """A schema without the words editors show (validation ignores them), so servers whose
+    fields differ only in their descriptions share one validator."""
+    if isinstance(node, list):
+        return [_without_annotations(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key in _NAMED_SCHEMAS and isinstance(value, dict):
+            out[key] = {name: _without_annotations(sub) for name, sub in value.items()}
+        elif key in ("enum", "const"):
+            out[key] = value
+        else:
+            out[key] = _without_annotations(value)
+    return out
 
 
 # The lax scalar types of server-common.schema.json match strings with regular
