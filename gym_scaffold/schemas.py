@@ -791,6 +791,19 @@ def _required_severity(
 
 
 @cache
+def _typed_references(relative: str) -> frozenset[str]:
+    """Fields named like references (`model_server`, `judge_model_server`, ...) to which
+    the implementation's own schema gives a type."""
+    pattern = "|".join(schema(SERVER_COMMON)["$defs"]["server"].get("patternProperties", {}))
+    if not pattern:
+        return frozenset()
+    properties = schema(relative).get("properties", {})
+    return frozenset(
+        name for name, node in properties.items() if isinstance(node, dict) and node and re.search(pattern, name)
+    )
+
+
+@cache
 def _required_keys(relative: str) -> frozenset[str]:
     """Keys an implementation schema itself requires (not the common entrypoint and domain)."""
     names: set[str] = set()
@@ -827,12 +840,19 @@ def _compute(view: ConfigView) -> list[SchemaError]:
     else:
         _validate(CONFIG_FILE, (), data, raw)
         raw.extend(_shape_checks(data))
+    common_end = len(raw)
+    typed_by_class: set[DataPath] = set()
     for server in iter_servers(data):  # env.yaml may override an implementation's fields too
         relative = server_schema_path(
             view, server.server_type, server.implementation, server.body.get("entrypoint")
         )
         if relative is not None:
             _validate(relative, server.path, server.body, raw)
+            typed_by_class.update(server.path + (name,) for name in _typed_references(relative) if name in server.body)
+    if typed_by_class:
+        # A reference field the implementation declares (`model_server: Optional[ModelServerRef]
+        # = None`) has the type its class gives it, not the common "always a reference".
+        raw[:common_end] = [e for e in raw[:common_end] if e.path[:4] not in typed_by_class]
     all_partial = env_view or not _includes_followed(view, data)
     composed = view.composed.data
     seen = set()
