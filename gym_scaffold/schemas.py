@@ -25,7 +25,8 @@ What the schemas do not say, this module decides:
   overrides). Checking one file on its own (not a `--config` run), a server block is an
   overlay that a run composes with other files when it has no `entrypoint` and either the
   file has includes, or the block lacks some key its implementation requires, or the
-  implementation requires no key of its own: nothing is required of it. A block
+  implementation requires no key of its own, or another config of the checkout declares
+  that block with its entrypoint: nothing is required of it. A block
   that declares a server (it has an `entrypoint`) must have `domain` (resources servers);
   an implementation key it lacks is a warning there, since a run may still supply it
   (NeMo Gym's idiom for "supplied at run time" is `???`), and an error in a `--config`
@@ -48,6 +49,7 @@ from urllib.parse import urldefrag, urljoin
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import (
     INPUTS,
+    LOOKUPS,
     RESERVED_TOP_LEVEL_KEYS,
     SERVER_TYPES,
     ConfigView,
@@ -785,9 +787,24 @@ def _required_severity(
         # An overlay, composed with other files in a run. In a file with includes the
         # server may be declared by a file those pull in further down (or a run adds).
         return None
+    if "entrypoint" not in body and _declared_elsewhere(view, path[:3]):
+        return None  # an overlay of a block another config of the checkout declares
     if len(path) == 3 and error.name in ("entrypoint", "domain"):
         return "error"
     return "warning"
+
+
+def _declared_elsewhere(view: ConfigView, block: DataPath) -> bool:
+    """Whether another config of the checkout declares this server block (with its
+    `entrypoint`); the answer is recorded for the result cache."""
+    if view.checkout is None or view.run_mode:
+        return False
+    from gym_scaffold.checkout import declared_in_checkout, declared_key
+
+    instance, server_type, implementation = map(str, block)
+    found = declared_in_checkout(view.checkout, instance, server_type, implementation)
+    view.cache.setdefault(LOOKUPS, {})[declared_key(instance, server_type, implementation)] = found
+    return found
 
 
 @cache
