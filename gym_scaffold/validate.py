@@ -63,6 +63,8 @@ class ValidateOptions:
     use_cache: bool = True
 
 
+_GRAVITY = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
 # A whole checkout is checked on several cores; small runs (a commit) stay in one process.
 PARALLEL_MIN_FILES = 64
 MAX_WORKERS = 4
@@ -224,9 +226,15 @@ class Validator:
             return env_inputs, {}
         self.result.files_checked.append(shown)
         composed = self._compose([path], env)
-        view = self._view(composed, {shown}, checkout=self.index)
-        self._add_all(p for p in composed.problems if p.path == shown)
-        self._add_all(p for p in view.resolved.problems if p.path == shown)
+        # A file with config_paths is a run: what its includes do together (two of them on
+        # one port) is reported too, at the include that says it.
+        reported = {shown}
+        if isinstance(doc.data, dict) and doc.data.get("config_paths"):
+            reported.update(document.path for document in composed.documents)
+            self._add_all(p for document in composed.documents[1:] for p in document.problems)
+        view = self._view(composed, reported, checkout=self.index)
+        self._add_all(p for p in composed.problems if p.path in reported)
+        self._add_all(p for p in view.resolved.problems if p.path in reported)
         self._run_rules(view)
         if self.results_cache is None:
             return [], {}
@@ -494,8 +502,15 @@ class Validator:
         return files, errors, configs, env_named, built, stored, git
 
     def _finish(self) -> Result:
-        # Several views can report the same problem (a file and a run that includes it).
-        self.result.problems = list(dict.fromkeys(self.result.problems))
+        # Several views can report the same problem (a file and a run that includes it),
+        # one of them perhaps with another hint or severity: the graver one is kept.
+        kept: dict[tuple, Problem] = {}
+        for problem in self.result.problems:
+            key = (problem.path, problem.line, problem.column, problem.rule, problem.message)
+            known = kept.get(key)
+            if known is None or _GRAVITY[problem.severity] > _GRAVITY[known.severity]:
+                kept[key] = problem
+        self.result.problems = list(kept.values())
         self.result.files_checked.sort()
         self.result.files_skipped.sort()
         return self.result

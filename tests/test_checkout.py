@@ -360,6 +360,27 @@ def test_ports_across_a_config_run(tmp_path):
     assert len(_errors(_validate(tmp_path, configs=(a, b)), "server-port")) == 1
 
 
+
+def test_a_file_with_config_paths_is_checked_as_the_run_it_is(tmp_path):
+    # A benchmark config whose includes give two servers one port: caught by a plain
+    # `validate` and by naming the file, once, at the include that sets the later port.
+    a, b = "responses_api_models/vllm_model/configs/a.yaml", "responses_api_models/vllm_model/configs/b.yaml"
+    bench = "benchmarks/pair/config.yaml"
+    tree(tmp_path, {a: MODEL.format(name="one", port=9000), b: MODEL.format(name="two", port=9000),
+                    bench: f"config_paths:\n- {a}\n- {b}\n"})
+    for paths in ((), (bench,), (bench, a, b)):
+        found = [(p.path, p.line, p.rule) for p in _validate(tmp_path, *paths) if p.severity.value == "error"]
+        assert found == [(b, 5, "server-port")], paths
+    assert _errors(_validate(tmp_path, a, b), "server-port") == []  # each on its own is fine
+    # Its includes' own problems are the run's too; with the includes checked as well,
+    # each is reported once.
+    (tmp_path / b).write_text(MODEL.format(name="two", port=9001) + "      max_tokns: 5\n")
+    for paths in ((), (bench,), (bench, b)):
+        found = [(p.path, p.line, p.rule) for p in _validate(tmp_path, *paths) if p.severity.value == "error"]
+        assert found == [(b, 6, "unknown-key")], paths
+        places = [(p.path, p.line, p.column, p.rule, p.message) for p in _validate(tmp_path, *paths)]
+        assert len(places) == len(set(places))
+
 # -- resources servers and datasets --------------------------------------------------------
 
 DATASET = """\
