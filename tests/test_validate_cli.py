@@ -163,18 +163,31 @@ def test_config_run_reports_every_unresolved_key(tmp_path, cli):
     assert rules_of(proc).count("unresolved-interpolation") == 3
 
 
-def test_prompt_files_are_skipped_with_a_note(tmp_path, cli):
+def test_prompt_files_are_skipped_with_a_note_shown_with_verbose(tmp_path, cli):
     write_tree(tmp_path, {CONFIG: model_config(), "resources_servers/x/prompts/p.yaml": "user: hi\n"})
     proc = cli("validate", cwd=tmp_path)
     assert proc.returncode == 0
-    assert "resources_servers/x/prompts/p.yaml:0:0: note: skipped" in proc.stdout
-    assert "note:" not in cli("validate", "-q", cwd=tmp_path).stdout
+    assert "note:" not in proc.stdout  # a checkout has dozens of prompt files: counted, not listed
+    assert proc.stdout.endswith("skipped 1 (not NeMo Gym configs); 2 notes not shown (-v shows them)\n")
+    verbose = cli("validate", "-v", cwd=tmp_path).stdout
+    assert "resources_servers/x/prompts/p.yaml: note: skipped: not a NeMo Gym config" in verbose
+    assert ":0:0:" not in verbose and "notes not shown" not in verbose
+    assert "note:" not in cli("validate", "-v", "-q", cwd=tmp_path).stdout
+    def formatted(fmt, *flags):
+        return cli("validate", "--format", fmt, *flags, cwd=tmp_path).stdout
+
+    report, verbose_report = json.loads(formatted("json")), json.loads(formatted("json", "-v"))
+    assert report["problems"] == [] and report["summary"]["notes"] == 2  # counted, not listed
+    assert {p["severity"] for p in verbose_report["problems"]} == {"note"}
+    sarif, verbose_sarif = (json.loads(formatted("sarif", *f))["runs"][0]["results"] for f in ((), ("-v",)))
+    assert sarif == [] and {r["level"] for r in verbose_sarif} == {"note"}
+    assert "::notice" not in formatted("github") and "::notice" in formatted("github", "-v")
 
 
 def test_missing_path_is_reported(tmp_path, cli):
     proc = cli("validate", "nope.yaml", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "nope.yaml:0:0: error: no such file or directory [unreadable]" in proc.stdout
+    assert "nope.yaml: error: no such file or directory [unreadable]" in proc.stdout
 
 
 def test_usage_errors_exit_two(tmp_path, cli):
@@ -323,14 +336,14 @@ def test_whole_report_reaches_a_file_and_a_closed_pipe_is_no_error(tmp_path):
     report = tmp_path / "report.txt"
     with report.open("w") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "gym_scaffold", "validate", "--no-cache"],
+            [sys.executable, "-m", "gym_scaffold", "validate", "--no-cache", "-v"],
             cwd=tmp_path, env=_clean_env(), stdout=out, stderr=subprocess.PIPE, text=True, timeout=60,
         )
     assert proc.returncode == 0, proc.stderr
     lines = report.read_text().splitlines()
     assert len(lines) == 302 and lines[-1].startswith("0 errors, 0 warnings; checked 0 files, skipped 300")
     head = subprocess.run(
-        f"'{sys.executable}' -m gym_scaffold validate --no-cache | head -1",
+        f"'{sys.executable}' -m gym_scaffold validate --no-cache -v | head -1",
         shell=True, cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=60,
     )
     assert head.stdout.count("\n") == 1 and "Traceback" not in head.stderr, head.stderr
