@@ -149,6 +149,30 @@ def test_endpoint_not_configured_at_all_is_a_warning(tmp_path, cli):
     assert "warning:" in proc.stdout and "judge_base_url" in proc.stdout
 
 
+def test_an_endpoint_env_yaml_does_not_configure_is_a_note_except_in_a_config_run(tmp_path, cli):
+    # env.yaml configures the policy only; the judge config is for another machine.
+    judge = "resources_servers/judge/configs/judge.yaml"
+    judge_config = (
+        "judge_model:\n  responses_api_models:\n    openai_model:\n      entrypoint: app.py\n"
+        "      openai_base_url: ${judge_base_url}\n      openai_api_key: ${judge_api_key}\n"
+        "      openai_model: ${judge_model_name}\n"
+    )
+    env = ENV_PARTIAL + "policy_api_key: " + KEY + "\n"
+    write_tree(tmp_path, {CONFIG: model_config(), judge: judge_config, "env.yaml": env})
+    (tmp_path / "responses_api_models/openai_model/app.py").write_text("")
+    for args in ((), (judge,)):
+        proc = cli("validate", "--format", "json", "-v", *args, cwd=tmp_path)
+        found = {(p["line"], p["severity"]) for p in json.loads(proc.stdout)["problems"] if p["path"] == judge}
+        assert proc.returncode == 0 and found == {(5, "note"), (6, "note"), (7, "note")}, proc.stdout
+    assert "judge" not in cli("validate", cwd=tmp_path).stdout  # hidden by default
+    proc = cli("validate", "--config", judge, cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout.count("error:") == 3, proc.stdout
+    # An endpoint env.yaml configures in part is a mistake wherever it is checked.
+    (tmp_path / "env.yaml").write_text(env + "judge_base_url: https://api.openai.com/v1\n")
+    proc = cli("validate", judge, cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout.count("error:") == 2, proc.stdout
+
+
 def test_mandatory_marker_in_env_yaml_is_an_error(tmp_path, cli):
     write_tree(tmp_path, {CONFIG: model_config(), "env.yaml": ENV_PARTIAL + "policy_api_key: ???\n"})
     proc = cli("validate", cwd=tmp_path)
