@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 from corpus_support import KNOWN_BUGS
+from git_support import make_repo
 
 KEY = "sk-proj-Q8wErT5yUi9oPa3sDf7gHj2kLz6xCv4bNm1Q"
 
@@ -173,11 +174,24 @@ def test_an_endpoint_env_yaml_does_not_configure_is_a_note_except_in_a_config_ru
     assert proc.returncode == 1 and proc.stdout.count("error:") == 2, proc.stdout
 
 
-def test_mandatory_marker_in_env_yaml_is_an_error(tmp_path, cli):
+def test_mandatory_marker_in_env_yaml_is_a_warning_and_an_error_in_a_config_run(tmp_path, cli):
+    # What `new --no-input` writes without a key.
     write_tree(tmp_path, {CONFIG: model_config(), "env.yaml": ENV_PARTIAL + "policy_api_key: ???\n"})
     proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "env.yaml:3:17: warning:" in proc.stdout and "missing-value" in rules_of(proc)
+    assert cli("validate", "--strict", cwd=tmp_path).returncode == 1
+    proc = cli("validate", "--config", CONFIG, cwd=tmp_path)
     assert proc.returncode == 1
-    assert "env.yaml:3:17: error:" in proc.stdout and "missing-value" in rules_of(proc)
+    assert "env.yaml:3:17: error:" in proc.stdout and "env.yaml:3:17: warning:" not in proc.stdout
+    # The always-run hook guards git hygiene, not values still to fill in.
+    make_repo(tmp_path)
+    (tmp_path / ".gitignore").write_text("env.yaml\n")
+    proc = cli("validate", "--env-check-only", cwd=tmp_path)
+    assert proc.returncode == 0 and "missing-value" not in proc.stdout, proc.stdout
+    (tmp_path / ".gitignore").write_text("")
+    proc = cli("validate", "--env-check-only", cwd=tmp_path)
+    assert proc.returncode == 1 and rules_of(proc) == ["env-gitignore"], proc.stdout
 
 
 def test_config_run_reports_every_unresolved_key(tmp_path, cli):
