@@ -233,7 +233,7 @@ class Validator:
         reported = {shown}
         if isinstance(doc.data, dict) and doc.data.get("config_paths"):
             reported.update(document.path for document in composed.documents)
-            self._add_all(p for document in composed.documents[1:] for p in document.problems)
+            self._add_all(p for document in composed.documents if document.path != shown for p in document.problems)
         view = self._view(composed, reported, checkout=self.index)
         self._add_all(p for p in composed.problems if p.path in reported)
         self._add_all(p for p in view.resolved.problems if p.path in reported)

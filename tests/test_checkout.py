@@ -380,6 +380,10 @@ def test_a_file_with_config_paths_is_checked_as_the_run_it_is(tmp_path):
         assert found == [(b, 6, "unknown-key")], paths
         places = [(p.path, p.line, p.column, p.rule, p.message) for p in _validate(tmp_path, *paths)]
         assert len(places) == len(set(places))
+    # An include NeMo Gym cannot load stops the run: named with the file that includes it.
+    (tmp_path / a).write_text(MODEL.format(name="one", port=9000) + "one:\n  again: 1\n")
+    found = [(p.path, p.line, p.rule) for p in _validate(tmp_path, bench) if p.severity.value == "error"]
+    assert (a, 6, "duplicate-key") in found
 
 # -- resources servers and datasets --------------------------------------------------------
 
