@@ -37,6 +37,7 @@ class ValidateOptions:
 
 
 EXTRA_ROOTS = "NEMO_GYM_EXTRA_ROOTS"  # where NeMo Gym looks for configs before the root
+_GRAVITY = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 # A whole checkout is checked on several cores; small runs (a commit) stay in one process.
 PARALLEL_MIN_FILES = 64
@@ -133,8 +134,10 @@ class Validator:
             if env.document.data is not None and not isinstance(env.document.data, dict):
                 self._add(env.document.problem((), "env-file", "env.yaml must be a mapping of keys to values"))
             self.result.files_checked.append(env.document.path)
-            view = self._view_of_env(env)
-            self._add_all(self._run_rules(view))
+            if not self.options.env_check_only:
+                # The always-run hook guards git hygiene only: a value still to fill in
+                # (`policy_api_key: ???`, as `new --no-input` writes) must not fail every commit.
+                self._add_all(self._run_rules(self._view_of_env(env)))
         if self.options.check_git:
             self._add_all(self._env_git_problems(env))
 
@@ -201,9 +204,15 @@ class Validator:
             return env_inputs, None
         out.files_checked.append(shown)
         composed = self._compose([path], env)
-        view = self._view(composed, {shown}, checkout=self.index)
-        out.problems += [p for p in composed.problems if p.path == shown]
-        out.problems += [p for p in view.resolved.problems if p.path == shown]
+        # A file with config_paths is a run: what its includes do together (two of them on
+        # one port) is reported too, at the include that says it.
+        reported = {shown}
+        if isinstance(doc.data, dict) and doc.data.get("config_paths"):
+            reported.update(document.path for document in composed.documents)
+            out.problems += [p for document in composed.documents if document.path != shown for p in document.problems]
+        view = self._view(composed, reported, checkout=self.index)
+        out.problems += [p for p in composed.problems if p.path in reported]
+        out.problems += [p for p in view.resolved.problems if p.path in reported]
         out.problems += self._run_rules(view)
         if self.results_cache is None:
             return [], view
@@ -397,8 +406,15 @@ class Validator:
         return self._finish()
 
     def _finish(self) -> Result:
-        # Several views can report the same problem (a file and a run that includes it).
-        self.result.problems = list(dict.fromkeys(self.result.problems))
+        # Several views can report the same problem (a file and a run that includes it),
+        # one of them perhaps with another hint or severity: the graver one is kept.
+        kept: dict[tuple, Problem] = {}
+        for problem in self.result.problems:
+            key = (problem.path, problem.line, problem.column, problem.rule, problem.message)
+            known = kept.get(key)
+            if known is None or _GRAVITY[problem.severity] > _GRAVITY[known.severity]:
+                kept[key] = problem
+        self.result.problems = list(kept.values())
         self.result.files_checked.sort()
         self.result.files_skipped.sort()
         return self.result

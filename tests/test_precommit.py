@@ -289,7 +289,7 @@ def test_try_repo_good_config_passes_and_unignored_env_fails(
     assert hooks[VALIDATE][0] == "Passed", output
     assert hooks[ENV_CHECK][0] == "Failed", output
     assert has_line(
-        r"^env\.yaml:0:0: error: env\.yaml is not ignored by git.*\[env-gitignore\]$",
+        r"^env\.yaml: error: env\.yaml is not ignored by git.*\[env-gitignore\]$",
         hooks[ENV_CHECK][1],
     ), output
     assert 'add the line "env.yaml" to .gitignore' in hooks[ENV_CHECK][1]
@@ -346,7 +346,7 @@ def test_unignored_env_yaml_blocks_every_commit_until_ignored(
     blocked = commit(repo, store_env, "README.md")
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0, output
-    assert has_line(r"^env\.yaml:0:0: error: .*\[env-gitignore\]$", output), output
+    assert has_line(r"^env\.yaml: error: .*\[env-gitignore\]$", output), output
     assert KEY not in output and KEY[-12:] not in output
     assert commit_count(repo) == 1
 
@@ -369,7 +369,7 @@ def test_staged_env_yaml_blocks_the_commit_even_when_ignored(
     blocked = commit(repo, store_env, CONFIG)
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0, output
-    assert has_line(r"^env\.yaml:0:0: error: .*\[env-tracked\]$", output), output
+    assert has_line(r"^env\.yaml: error: .*\[env-tracked\]$", output), output
     assert "git rm --cached env.yaml" in output
     assert commit_count(repo) == 1
 

@@ -25,7 +25,8 @@ FORMATS = ("text", "json", "github", "sarif")
     "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: text; github under GitHub Actions)."
 )
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
-@click.option("-q", "--quiet", is_flag=True, help="Do not print notes (skipped files, skipped checks).")
+@click.option("-q", "--quiet", is_flag=True, help="Never print notes, even with -v (the default hides them).")
+@click.option("-v", "--verbose", is_flag=True, help="Print notes too (skipped files, skipped checks), in every format.")
 @click.option(
     "--env-check-only",
     is_flag=True,
@@ -39,6 +40,7 @@ def command(
     fmt: str | None,
     strict: bool,
     quiet: bool,
+    verbose: bool,
     env_check_only: bool,
     no_cache: bool,
 ) -> int:
@@ -62,6 +64,6 @@ def command(
     result = run_validate(options)
     fmt = fmt or default_format(os.environ)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    sys.stdout.write(render(result, fmt, color=color, show_notes=not quiet))
+    sys.stdout.write(render(result, fmt, color=color, show_notes=verbose and not quiet))
     sys.stdout.flush()
     return 1 if result.failed(strict=strict) else 0

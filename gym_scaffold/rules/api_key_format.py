@@ -2,7 +2,8 @@
 
 A key with a trailing newline or space, surrounding quotes, a `Bearer ` prefix or
 non-ASCII characters (a pasted ellipsis, a non-breaking space) fails every request;
-the openai SDK reports some of these as a connection error rather than a 401.
+the openai SDK reports some of these as a connection error rather than a 401. A
+placeholder (`insert your api key`) is placeholder-value's to report, not this rule's.
 
 Failing:
 
@@ -28,6 +29,7 @@ from gym_scaffold.secrets import (
     KEY_INNER_WHITESPACE,
     KEY_NOT_ASCII,
     KEY_QUOTES,
+    PLACEHOLDER,
     key_faults,
 )
 
@@ -55,6 +57,8 @@ def check(view: ConfigView) -> Iterator[Problem]:
         value = item.value
         if item.role != API_KEY or not isinstance(value, str) or is_interpolation(value) or value == "???":
             continue
+        if PLACEHOLDER.match(value.strip()):
+            continue  # one finding per value: the placeholder
         for fault in key_faults(value):
             message, hint = _WORDING[fault]
             yield view.problem(item.path, ID, message, hint=hint)
