@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from gym_scaffold.config.loader import DataPath, Document, load_file
-from gym_scaffold.config.model import MANDATORY, Composed, EnvFile, Origin, Unresolved
+from gym_scaffold.config.model import MANDATORY, Composed, EnvFile, Inherited, Origin, Unresolved
 from gym_scaffold.problem import Problem, Severity
 
 CONFIG_PATHS = "config_paths"
@@ -745,6 +745,7 @@ class _Directives:
         self.run_mode = run_mode
         self.includes_failed = includes_failed
         self.unresolved: list[Unresolved] = []
+        self.inherited: list[Inherited] = []
 
     def report(self, origin: Origin | None, message: str, hint: str | None = None) -> None:
         self.problems.append(_problem(origin, self.fallback, RULE_DIRECTIVE, message, hint))
@@ -864,10 +865,12 @@ class _Directives:
             if parent is _MISSING or source is _MISSING:
                 mapping.value[k] = _Node(MANDATORY, v.origin)
                 continue
+            own = frozenset(_leaf_paths(v)) if swap_prop or copy_prop else frozenset()
             if swap_prop or copy_prop:
                 source = _merge(source, v, self.problems)
             new = _copy(source)
             mapping.value[k] = new
+            self.inherited.append(Inherited(path + (k,), directive, target, own))
             if is_delete:
                 for key in sorted(to_delete):
                     if isinstance(new.value, dict) and key in new.value:
@@ -879,6 +882,15 @@ class _Directives:
                             f"{DELETE_KEY}: '{key}' is not a key of '{k}' after {directive} '{target}'",
                             "NeMo Gym fails on a key to delete that does not exist: remove it from the list",
                         )
+
+
+def _leaf_paths(node: _Node, path: DataPath = ()) -> Iterator[DataPath]:
+    """The paths of every value of `node` that is not a mapping (lists are values: they replace)."""
+    if isinstance(node.value, dict):
+        for key, child in node.value.items():
+            yield from _leaf_paths(child, path + (key,))
+    else:
+        yield path
 
 
 # --------------------------------------------------------------------------------------
@@ -962,6 +974,7 @@ def compose(
     if root is None or not isinstance(root.value, dict):
         root = _Node({}, None, {})
     unresolved: list[Unresolved] = []
+    inherited: list[Inherited] = []
     if directives_seen:
         live = _copy(root)
         fallback = documents[0].path if documents else ""
@@ -969,9 +982,11 @@ def compose(
         directives = _Directives(live, root, problems, fallback, run_mode=run_mode, includes_failed=includes_failed)
         directives.walk(live)
         unresolved = directives.unresolved
+        inherited = directives.inherited
         root = live
     composed = Composed(
-        data={}, env=env, documents=documents, problems=problems, env_keys=env_keys, unresolved=unresolved
+        data={}, env=env, documents=documents, problems=problems, env_keys=env_keys, unresolved=unresolved,
+        inherited=inherited,
     )
     composed.data = _flatten(root, composed)
     return composed
