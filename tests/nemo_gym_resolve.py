@@ -18,10 +18,10 @@ from nemo_gym.global_config import GlobalConfigDictParser, GlobalConfigDictParse
 from omegaconf import DictConfig, OmegaConf
 
 
-def resolve(config: str) -> dict:
+def resolve(configs: list[str]) -> dict:
     parser_config = GlobalConfigDictParserConfig(
         dotenv_path=Path("env.yaml").absolute(),
-        initial_global_config_dict=DictConfig({"config_paths": [config]}),
+        initial_global_config_dict=DictConfig({"config_paths": configs}),
         skip_load_from_cli=True,
         hide_secrets=True,
     )
@@ -33,8 +33,8 @@ def resolve(config: str) -> dict:
 
 
 def main() -> None:
-    out, configs = sys.argv[1], sys.argv[2:]
-    answers = {config: resolve(config) for config in configs}
+    out, runs = sys.argv[1], sys.argv[2:]
+    answers = {run: resolve(run.split(",")) for run in runs}
     Path(out).write_text(json.dumps(answers, default=str))
 
 
