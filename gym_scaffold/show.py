@@ -294,7 +294,7 @@ def yaml_scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return _int_text(value)
     if isinstance(value, float):
         if value != value:
             return ".nan"
@@ -334,6 +334,14 @@ def _yaml_lines(value: Any, origins: Any, indent: int, out: list[tuple[str, str 
                 out.append((f"{pad}- {_inline(item)}", sub if isinstance(sub, str) else None))
         return
     out.append((f"{pad}{_inline(value)}", origins if isinstance(origins, str) else None))
+
+
+def _int_text(value: int) -> str:
+    """Decimal, or hex beyond the digits Python writes in decimal (YAML 1.1 reads both)."""
+    try:
+        return str(value)
+    except ValueError:
+        return hex(value)
 
 
 def _inline(value: Any) -> str:
@@ -396,12 +404,22 @@ def render_json(shown: Shown, *, show_origin: bool) -> str:
 
 def _json_safe(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k if isinstance(k, str) else json.dumps(k) if not isinstance(k, (int, float)) else str(k): _json_safe(v)
-                for k, v in value.items()}
+        return {_key_text(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_json_safe(v) for v in value]
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return str(value)
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = _int_text(value)
+        return text if "x" in text else value  # json writes ints in decimal: too long ones as hex text
+    if value is None or isinstance(value, (str, float, bool)):
         return value
     return str(value)  # dates and other YAML 1.1 types: as NeMo Gym would print them
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, int) and not isinstance(key, bool):
+        return _int_text(key)
+    return yaml_scalar(key)

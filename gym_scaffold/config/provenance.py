@@ -80,9 +80,12 @@ def value_at(data: Any, path: DataPath) -> Any:
 
 
 def dotted(path: DataPath) -> str:
+    from gym_scaffold.problem import shorten
+
     out = ""
     for key in path:
-        out += f"[{key}]" if isinstance(key, int) else ("." if out else "") + str(key)
+        text = shorten(key, 200)  # a key may be any YAML scalar, a 20,000-digit integer too
+        out += f"[{text}]" if isinstance(key, int) and not isinstance(key, bool) else ("." if out else "") + text
     return out
 
 
