@@ -99,6 +99,8 @@ def run_show(options: ShowOptions) -> Shown:
     if options.defaults:
         builder.add_defaults()
     data, origins = builder.build()
+    if options.configs and isinstance(data, dict):
+        data["config_paths"], origins["config_paths"] = _config_paths(options.configs, view, result.problems)
     problems = [_scrubbed(p, builder.secrets) for p in result.sorted_problems() if p.severity is not Severity.NOTE]
     selected: DataPath = ()
     if options.select is not None:
@@ -106,6 +108,29 @@ def run_show(options: ShowOptions) -> Shown:
         for key in selected:
             data, origins = data[key], origins[key]
     return Shown(data, origins, problems, selected)
+
+
+def _config_paths(configs: list[Path], view: ConfigView, problems: list[Problem]) -> tuple[list, list]:
+    """`config_paths` as NeMo Gym records it for a run: the files given, then every entry
+    of the files loaded, in load order, each once. (Merged, the key would hold only the
+    last file's list: lists replace.) An entry not found says so in place."""
+    from gym_scaffold.config.compose import CONFIG_PATHS, RULE_INCLUDE
+
+    refused = {(p.path, p.line, p.column) for p in problems if p.rule == RULE_INCLUDE and p.severity is Severity.ERROR}
+    entries: list[str] = [str(config) for config in configs]
+    origins: list[str] = ["--config"] * len(entries)
+    seen = set(entries)
+    for document in view.composed.documents:
+        listed = document.data.get(CONFIG_PATHS) if isinstance(document.data, dict) else None
+        for i, entry in enumerate(listed if isinstance(listed, list) else []):
+            if not isinstance(entry, str) or entry in seen:
+                continue
+            seen.add(entry)
+            line, column = document.value_positions.get((CONFIG_PATHS, i), (0, 0))
+            refused_here = (document.path, line, column) in refused
+            entries.append(f"{entry} (not included: see the problems below)" if refused_here else entry)
+            origins.append(f"{document.path}:{line}")
+    return entries, origins
 
 
 def _select_path(data: Any, text: str) -> DataPath:

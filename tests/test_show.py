@@ -144,6 +144,9 @@ def test_a_key_from_two_includes_takes_the_later_and_names_it(tmp_path):
     assert body(doc)["openai_model"] == "second"
     assert body(doc, "origins")["openai_model"] == "configs/second.yaml:5"
     assert body(doc, "origins")["entrypoint"] == "run.yaml:7"
+    # config_paths as NeMo Gym records it: every file of the run, not the last list merged
+    assert doc["config"]["config_paths"] == ["run.yaml", "configs/first.yaml", "configs/second.yaml"]
+    assert doc["origins"]["config_paths"] == ["--config", "run.yaml:2", "run.yaml:3"]
 
 
 def test_later_config_of_the_run_wins(tmp_path):
@@ -195,6 +198,7 @@ def test_broken_config_prints_what_it_can_and_lists_problems(tmp_path, cli):
     assert "+policy_model.responses_api_models.openai_model.max_concurrent_requests=...)" in out
     assert "(unresolved: $NOT_SET_ANYWHERE is not set)" in out
     assert "openai_base_url: https://api.openai.com/v1" in out  # the rest is resolved
+    assert '- "configs/not_there.yaml (not included: see the problems below)"' in out
     # The problems, after the config, with validate's rule ids; the output stays YAML.
     config_part, _, problems = out.partition("\n\n")
     assert "[config-include]" in problems and "[unresolved-interpolation]" in problems

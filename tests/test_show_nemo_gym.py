@@ -4,7 +4,8 @@ NeMo Gym 0.4.0 (the Python 3.12 environment the end-to-end test builds) resolves
 config of the corpus the way `gym env resolve --config F` does (tests/nemo_gym_resolve.py),
 in a copy of the corpus laid out as the other corpus tests lay it out, with an env.yaml
 that configures the policy endpoint. For each config it accepts, every server instance
-block `show --format json` prints must equal NeMo Gym's, leaving out what only one side
+block `show --format json` prints must equal NeMo Gym's, and so must the list of files
+the run loaded (`config_paths`), leaving out what only one side
 has by design: the host and port NeMo Gym assigns at run time, the secrets both mask
 (NeMo Gym: '****' for any field named like a key or token; show: '****...last4'), and
 the defaults show adds from the server's config class (origin "default of ...").
@@ -152,6 +153,8 @@ def test_show_prints_the_server_blocks_nemo_gym_resolves(nemo_gym_python, checko
         shown = run_show(ShowOptions(configs=[Path(config)], cwd=checkout, environ=ENVIRON))
         document = json.loads(render_json(shown, show_origin=True))
         ours, origins = document["config"], document["origins"]
+        if theirs.get("config_paths") != ours.get("config_paths"):
+            disagree[f"{config}: config_paths"] = (theirs.get("config_paths"), ours.get("config_paths"))
         for server in iter_servers(theirs):
             instances += 1
             their_body = dict(theirs[server.instance][server.server_type][server.implementation])
