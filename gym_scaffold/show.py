@@ -29,7 +29,14 @@ from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.secrets import looks_like_secret, redact, scrub
 
 MASK = "****"
-_SECRET_NAME = re.compile(r"(?:^|_)(?:api_?key|key|token|secret|password|passwd|authorization|auth)$", re.I)
+# Names of fields that hold keys, with `_` or `-` before them (`x-api-key` is a header):
+# api_key, apiKey, access_key, hf_token, client_secret, password, Authorization; not
+# max_tokens, answer_key (whose values are shown unless they look like a key).
+_SECRET_NAME = re.compile(
+    r"(?:^|[_\-])(?:api[_\-]?key|access[_\-]?key|secret[_\-]?key|private[_\-]?key|key[_\-]?secret"
+    r"|token|access[_\-]?token|secret|password|passwd|authorization)$",
+    re.IGNORECASE,
+)
 
 
 class ShowError(Exception):

@@ -254,6 +254,25 @@ def test_masking_covers_key_fields_and_key_shaped_values(tmp_path):
     for text in (render_yaml(shown, show_origin=True), render_json(shown, show_origin=True)):
         assert KEY not in text and KEY[10:18] not in text and KEY[::-1][:12] not in text
     assert mask("EMPTY") == "****" and mask("") == "****"
+    assert body(doc, "origins")["note"] == (
+        f"{CONFIG}:12 (the default of ${{oc.env:NOT_SET,...}}: $NOT_SET is not set)"
+    )
+    assert values["note"] == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("api_key", True), ("openai_api_key", True), ("apiKey", True), ("x-api-key", True),
+        ("hf_token", True), ("token", True), ("client_secret", True), ("password", True),
+        ("Authorization", True), ("aws_secret_access_key", True), ("max_tokens", False),
+        ("answer_key", False), ("key_field", False), ("tokenizer", False), ("num_tokens", False),
+    ],
+)
+def test_secret_field_names(name, secret):
+    from gym_scaffold.show import is_secret_name
+
+    assert is_secret_name(name) is secret
 
 
 # -- doctor names the same origins ------------------------------------------------------------
