@@ -299,3 +299,15 @@ def test_cli_help_and_formats(tmp_path, cli, fmt):
     proc = cli("show", "--config", CONFIG, "--format", fmt, cwd=tmp_path)
     assert proc.returncode == 0 and "gpt-4o-mini" in proc.stdout
     assert "show" in cli("--help", cwd=tmp_path).stdout
+
+
+def test_doctor_names_env_yaml_values_through_the_same_chain(tmp_path):
+    from gym_scaffold.doctor.targets import Overrides, from_env_yaml
+
+    (tmp_path / "env.yaml").write_text(
+        "policy_base_url: https://api.openai.com/v1\npolicy_api_key: ${oc.env:MY_KEY}\npolicy_model_name: m\n"
+    )
+    found = from_env_yaml(tmp_path / "env.yaml", tmp_path, Overrides(), {"MY_KEY": KEY})
+    where = found.targets[0].where
+    assert where.key == "environment variable MY_KEY (read by policy_api_key in env.yaml:2)"
+    assert where.base_url == "policy_base_url in env.yaml:1"

@@ -129,17 +129,17 @@ def describe(composed: Any, path: tuple, environ: Mapping[str, str] | None = Non
 def from_env_yaml(env_path: Path | None, cwd: Path, ov: Overrides, environ: Mapping[str, str]) -> Found:
     found = Found(env_path=env_path)
     data: dict = {}
-    origins: dict = {}
+    composed = None
     display = _display(cwd)
     env_name = display(env_path) if env_path else "env.yaml"
     if env_path is not None:
-        from gym_scaffold.config.compose import load_env_file
+        from gym_scaffold.config.compose import compose, load_env_file
 
         env = load_env_file(env_path, env_name)
         for p in env.document.problems:
             found.checks.append(Check("config", Status.FAILURE, f"{p.path}:{p.line}: {p.message}", p.hint))
         data = env.data
-        origins = {k: v for k, v in env.document.value_positions.items()}
+        composed = compose([], roots=[], env=env, display=display)
     elif not (ov.base_url and ov.model):
         found.checks.append(
             Check("config", Status.WARNING, "no env.yaml found (looked in the working directory and the git root)",
@@ -147,8 +147,9 @@ def from_env_yaml(env_path: Path | None, cwd: Path, ov: Overrides, environ: Mapp
         )
 
     def where_of(key: str) -> str:
-        pos = origins.get((key,))
-        return f"{key} in {env_name}:{pos[0]}" if pos else f"{key} in {env_name}"
+        if composed is None or key not in data:
+            return f"{key} in {env_name}"
+        return describe(composed, (key,), environ)  # as `show` names it
 
     target = Target(
         server="policy" if env_path is not None else "endpoint",
