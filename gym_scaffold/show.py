@@ -101,7 +101,7 @@ def run_show(options: ShowOptions) -> Shown:
         validator.check_env(env)
     else:
         view = validator.check_env(env) or validator.empty_view()
-    result = validator._finish()
+    result = validator.finish()
     builder = _Builder(view, options.environ, validator)
     if options.defaults:
         builder.add_defaults()
@@ -389,7 +389,10 @@ MAX_COMMENT_COLUMN = 72  # origins line up here at most; longer lines push their
 
 def render_yaml(shown: Shown, *, show_origin: bool) -> str:
     lines: list[tuple[str, str | None]] = []
-    _yaml_lines(shown.data, shown.origins, 0, lines)
+    if isinstance(shown.data, (dict, list)) and not shown.data:
+        lines.append((_inline(shown.data), None))
+    else:
+        _yaml_lines(shown.data, shown.origins, 0, lines)
     if show_origin:
         width = min(max((len(text) for text, note in lines if note), default=0), MAX_COMMENT_COLUMN)
         body = [f"{text.ljust(width)}  # {note}" if note else text for text, note in lines]

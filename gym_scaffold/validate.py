@@ -405,6 +405,10 @@ class Validator:
             self.check_env(env)
         return self._finish()
 
+    def finish(self) -> Result:
+        """The result of the checks run so far (`show` runs them one by one)."""
+        return self._finish()
+
     def _finish(self) -> Result:
         # Several views can report the same problem (a file and a run that includes it).
         self.result.problems = list(dict.fromkeys(self.result.problems))

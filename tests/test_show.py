@@ -293,6 +293,17 @@ def test_doctor_describes_origins_through_the_same_chain(tmp_path):
     assert describe(composed, path + ("entrypoint",)) == f"{'.'.join(path)}.entrypoint in {CONFIG}:4"
 
 
+def test_no_defaults_prints_only_what_the_files_set(tmp_path, cli):
+    tree(tmp_path, {CONFIG: MODEL})
+    args = ("show", "--config", CONFIG, "--format", "json", "policy_model.responses_api_models.openai_model")
+    with_defaults = json.loads(cli(*args, cwd=tmp_path).stdout)["config"]
+    without = json.loads(cli(*args, "--no-defaults", cwd=tmp_path).stdout)["config"]
+    assert set(with_defaults) - set(without) == {"max_concurrent_requests", "timeout"}
+    leaf = cli("show", "--config", CONFIG, "--show-origin", "policy_model.responses_api_models.openai_model.openai_model",
+               cwd=tmp_path)
+    assert leaf.stdout == "gpt-4o-mini  # env.yaml:3 via ${policy_model_name}\n"
+
+
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_cli_help_and_formats(tmp_path, cli, fmt):
     tree(tmp_path, {CONFIG: MODEL})

@@ -17,10 +17,12 @@ import click
 @click.option("--env-file", type=click.Path(path_type=Path),
               help="env.yaml to use (default: <root>/env.yaml).")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option("--no-defaults", is_flag=True,
+              help="Leave out the defaults of the servers' config classes: only what the files set, as `gym env resolve` prints.")
 @click.option("--show-origin", is_flag=True,
               help="Annotate every value with where it came from (file:line, env.yaml via ${...}, $VAR, a default).")
 def command(dotted_path: str | None, configs: tuple[Path, ...], env_file: Path | None, fmt: str,
-            show_origin: bool) -> int:
+            show_origin: bool, no_defaults: bool) -> int:
     """Print the config NeMo Gym would run: the files given, their includes and env.yaml,
     merged and resolved, with the defaults of each server's config class.
 
@@ -31,7 +33,7 @@ def command(dotted_path: str | None, configs: tuple[Path, ...], env_file: Path |
     from gym_scaffold.show import ShowError, ShowOptions, render_json, render_yaml, run_show
 
     try:
-        shown = run_show(ShowOptions(configs=list(configs), env_file=env_file, select=dotted_path))
+        shown = run_show(ShowOptions(configs=list(configs), env_file=env_file, select=dotted_path, defaults=not no_defaults))
     except ShowError as exc:
         click.echo(f"gym-scaffold show: {exc}", err=True)
         return 2
