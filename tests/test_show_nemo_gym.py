@@ -9,7 +9,8 @@ the run loaded (`config_paths`), leaving out what only one side
 has by design: the host and port NeMo Gym assigns at run time, the secrets both mask
 (NeMo Gym: '****' for any field named like a key or token; show: '****...last4'), and
 the defaults show adds from the server's config class (origin "default of ...").
-A few hand-written configs (a directive chain, a key from two includes) join the corpus.
+A few hand-written configs (a directive chain, a key from two includes, NeMo Gym's
+dummy_model merge) join the corpus.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ EXTRA = {
         "top_model:\n  _inherit_from: mid_model\n  responses_api_models:\n    openai_model:\n"
         "      max_concurrent_requests: 4\n"
         "judge_model: ${inherit_from:base_model}\n"
+    ),
+    "extra/dummy.yaml": (
+        "policy_model:\n  responses_api_models:\n    dummy_model:\n      entrypoint: app.py\n"
+        "      openai_base_url: ${policy_base_url}\n      openai_api_key: ${policy_api_key}\n"
+        "      openai_model: from_dummy\n      extra_body: {a: 1, b: 2}\n"
+        "    openai_model:\n      openai_model: ${policy_model_name}\n      extra_body: {b: 3}\n"
     ),
     "extra/first.yaml": (
         "policy_model:\n  responses_api_models:\n    openai_model:\n      openai_model: first\n"
@@ -143,12 +150,12 @@ def comparable(theirs: Any, ours: Any, origins: Any) -> tuple[Any, Any, int]:
 def test_show_prints_the_server_blocks_nemo_gym_resolves(nemo_gym_python, checkout, cli):
     configs = corpus_configs(checkout)
     assert len(configs) > 250
-    answers = nemo_gym_resolve(nemo_gym_python, checkout, configs + [k for k in EXTRA if "include" in k or "chain" in k])
+    answers = nemo_gym_resolve(nemo_gym_python, checkout, configs + [k for k in EXTRA if "include" in k or "chain" in k or "dummy" in k])
     accepted = [config for config in configs if "config" in answers[config]]
     assert len(accepted) == NEMO_GYM_RESOLVES, [c for c in configs if "config" in answers[c]]
     disagree: dict[str, Any] = {}
     leaves = instances = 0
-    for config in accepted + ["extra/chain.yaml", "extra/two_includes.yaml"]:
+    for config in accepted + ["extra/chain.yaml", "extra/two_includes.yaml", "extra/dummy.yaml"]:
         theirs = answers[config]["config"]
         shown = run_show(ShowOptions(configs=[Path(config)], cwd=checkout, environ=ENVIRON))
         document = json.loads(render_json(shown, show_origin=True))

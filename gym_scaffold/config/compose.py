@@ -44,6 +44,7 @@ CONFIG_PATHS = "config_paths"
 INHERIT_FROM = "_inherit_from"
 COPY = "_copy"
 DELETE_KEY = "_delete_key"
+DUMMY_MODEL = "dummy_model"
 _INHERIT_STR = "${inherit_from:"
 _COPY_STR = "${copy:"
 
@@ -674,7 +675,7 @@ def _data_has_directives(doc: Document) -> bool:
     while stack and not found:
         value = stack.pop()
         if value.__class__ is dict:
-            found = INHERIT_FROM in value or COPY in value or DELETE_KEY in value
+            found = INHERIT_FROM in value or COPY in value or DELETE_KEY in value or DUMMY_MODEL in value
             stack.extend(value.values())
         elif value.__class__ is list:
             stack.extend(value)
@@ -884,6 +885,30 @@ class _Directives:
                         )
 
 
+def _merge_dummy_models(root: _Node, problems: list[Problem]) -> _Node:
+    """NeMo Gym's step after the directives: an instance whose model servers hold
+    `dummy_model` beside another implementation (or that has other keys) gets the dummy's
+    values under its first other implementation, which wins where both set a key.
+    Trees may be shared between configs: changed nodes are new ones."""
+    changed: dict = {}
+    for instance, top in root.value.items():
+        models = top.value.get("responses_api_models") if isinstance(top.value, dict) else None
+        if models is None or not isinstance(models.value, dict) or DUMMY_MODEL not in models.value:
+            continue
+        others = [key for key in models.value if key != DUMMY_MODEL]
+        if not others:  # NeMo Gym has nothing to merge it into (it fails on this one itself)
+            continue
+        merged = dict(models.value)
+        dummy = merged.pop(DUMMY_MODEL)
+        merged[others[0]] = _merge(dummy, merged[others[0]], problems)
+        keys = {k: v for k, v in (models.keys or {}).items() if k != DUMMY_MODEL}
+        new_models = _Node(merged, models.origin, keys)
+        changed[instance] = _Node({**top.value, "responses_api_models": new_models}, top.origin, top.keys)
+    if not changed:
+        return root
+    return _Node({**root.value, **changed}, root.origin, root.keys)
+
+
 def _leaf_paths(node: _Node, path: DataPath = ()) -> Iterator[DataPath]:
     """The paths of every value of `node` that is not a mapping (lists are values: they replace)."""
     if isinstance(node.value, dict):
@@ -984,6 +1009,7 @@ def compose(
         unresolved = directives.unresolved
         inherited = directives.inherited
         root = live
+    root = _merge_dummy_models(root, problems)
     composed = Composed(
         data={}, env=env, documents=documents, problems=problems, env_keys=env_keys, unresolved=unresolved,
         inherited=inherited,
