@@ -142,9 +142,9 @@ def _config_paths(configs: list[Path], view: ConfigView, problems: list[Problem]
 
 def _select_path(data: Any, text: str) -> DataPath:
     from gym_scaffold.config.provenance import _locate
-    from gym_scaffold.config.resolve import _split_key
+    from gym_scaffold.config.resolvers import split_key
 
-    keys = _split_key(text.strip())
+    keys = split_key(text.strip())
     if not keys:
         raise ShowError(f"{text!r} is not a dotted path such as policy_model.responses_api_models")
     located = _locate(data, (), keys)

@@ -121,7 +121,7 @@ def _locate(data: Any, base: DataPath, keys: list[str]) -> DataPath | None:
 def _reference(raw: str, path: DataPath) -> tuple[str, Any] | None:
     """("ref", target path) for `${a.b}` / `${.x}`, ("env", (VAR, has_default)) for
     `${oc.env:VAR[,default]}`, None for anything else."""
-    from gym_scaffold.config.resolve import Call, GrammarError, Node, Prim, parse
+    from gym_scaffold.config.grammar import Call, GrammarError, Node, Prim, parse
 
     try:
         tree = parse(raw)
