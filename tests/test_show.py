@@ -322,3 +322,20 @@ def test_doctor_names_env_yaml_values_through_the_same_chain(tmp_path):
     where = found.targets[0].where
     assert where.key == "environment variable MY_KEY (read by policy_api_key in env.yaml:2)"
     assert where.base_url == "policy_base_url in env.yaml:1"
+
+
+def test_dummy_model_merged_as_nemo_gym_does_and_validate_agrees(tmp_path, cli):
+    config = (
+        "policy_model:\n  responses_api_models:\n    dummy_model:\n      entrypoint: app.py\n"
+        "      openai_base_url: ${policy_base_url}\n      openai_api_key: ${policy_api_key}\n"
+        "      openai_model: from_dummy\n"
+        "    openai_model:\n      openai_model: ${policy_model_name}\n"
+    )
+    tree(tmp_path, {CONFIG: config})
+    shown, doc = show(tmp_path, CONFIG)
+    assert list(doc["config"]["policy_model"]["responses_api_models"]) == ["openai_model"]
+    assert body(doc)["openai_model"] == "gpt-4o-mini" and body(doc)["entrypoint"] == "app.py"
+    assert body(doc, "origins")["entrypoint"] == f"{CONFIG}:4"
+    assert doc["problems"] == []
+    proc = cli("validate", CONFIG, "--no-cache", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout

@@ -21,6 +21,9 @@ NeMo Gym (`nemo_gym/global_config.py`, `GlobalConfigDictParser.parse`) builds on
    `${inherit_from:x.y}`) takes the source's value as a base under its own keys and removes
    the source; `_copy` does the same and keeps the source. Sources are read from a snapshot
    taken before any directive ran.
+5. Then an instance whose `responses_api_models` holds `dummy_model` beside another
+   implementation gets the dummy's values merged under the first other one, which wins
+   where both set a key; `dummy_model` goes.
 
 Every value carries the Origin of the file that supplied it, so a value moved by a
 directive or overridden by an include still points at the line a person has to change.
@@ -887,9 +890,9 @@ class _Directives:
 
 def _merge_dummy_models(root: _Node, problems: list[Problem]) -> _Node:
     """NeMo Gym's step after the directives: an instance whose model servers hold
-    `dummy_model` beside another implementation (or that has other keys) gets the dummy's
-    values under its first other implementation, which wins where both set a key.
-    Trees may be shared between configs: changed nodes are new ones."""
+    `dummy_model` beside another implementation gets the dummy's values under the first
+    other one, which wins where both set a key. Trees may be shared between configs:
+    changed nodes are new ones."""
     changed: dict = {}
     for instance, top in root.value.items():
         models = top.value.get("responses_api_models") if isinstance(top.value, dict) else None
