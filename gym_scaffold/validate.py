@@ -127,8 +127,10 @@ class Validator:
 
         return load_env_file(path, self.display(path))
 
-    def check_env(self, env: EnvFile | None) -> None:
-        """env.yaml's own problems, its values, and that git ignores it."""
+    def check_env(self, env: EnvFile | None) -> ConfigView | None:
+        """env.yaml's own problems, its values, and that git ignores it. Returns env.yaml's
+        view (None without env.yaml)."""
+        view = None
         if env is not None:
             self._add_all(env.document.problems)
             if env.document.data is not None and not isinstance(env.document.data, dict):
@@ -140,6 +142,7 @@ class Validator:
                 self._add_all(self._run_rules(self._view_of_env(env)))
         if self.options.check_git:
             self._add_all(self._env_git_problems(env))
+        return view
 
     def _env_git_problems(self, env: EnvFile | None) -> list[Problem]:
         from gym_scaffold import gitcheck
@@ -148,6 +151,10 @@ class Validator:
         env_paths = sorted({root / discover.ENV_FILE_NAME for root in self.roots} | ({self.env_path} if env else set()))
         repo = gitcheck.find_repo_root(self.root)
         return list(gitcheck.check_env_ignored(repo, env_paths, display=self.display))
+
+    def empty_view(self) -> ConfigView:
+        """The view of a run with no config and no env.yaml."""
+        return self._view(self._compose([], None), set(), checkout=None)
 
     def _view_of_env(self, env: EnvFile) -> ConfigView:
         composed = self._compose([], env)
@@ -242,8 +249,9 @@ class Validator:
             for root in self.roots
         )
 
-    def check_run(self, configs: list[Path], env: EnvFile | None) -> None:
-        """`--config A --config B`: one run composed as NeMo Gym composes it; everything reported."""
+    def check_run(self, configs: list[Path], env: EnvFile | None) -> ConfigView:
+        """`--config A --config B`: one run composed as NeMo Gym composes it; everything
+        reported. Returns the run's view (`show` prints it)."""
         files = [self._abs(path) for path in configs]
         composed = self._compose(files, env, run_mode=True)
         shown = {doc.path for doc in composed.documents}
@@ -256,6 +264,7 @@ class Validator:
         self._add_all(composed.problems)
         self._add_all(view.resolved.problems)
         self._add_all(self._run_rules(view))
+        return view
 
     def check_files(self, files: list[Path], env: EnvFile | None) -> None:
         """Check each file, taking unchanged ones from the result cache. A whole checkout
@@ -403,6 +412,10 @@ class Validator:
             self.results_cache.save()
         if env_named:
             self.check_env(env)
+        return self._finish()
+
+    def finish(self) -> Result:
+        """The result of the checks run so far (`show` runs them one by one)."""
         return self._finish()
 
     def _finish(self) -> Result:

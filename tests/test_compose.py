@@ -658,3 +658,40 @@ def test_union_shortcut_not_taken_when_files_share_a_key(tmp_path, monkeypatch):
     quick, full = _compose_both_ways([top], tmp_path, None, monkeypatch)
     assert quick.data["policy_model"]["responses_api_models"]["openai_model"] == {"a": 1, "b": 2}
     assert quick.data == full.data and dict(quick.origins) == dict(full.origins)
+
+
+# -- NeMo Gym's dummy_model merge -------------------------------------------------------
+
+
+DUMMY = """
+policy_model:
+  responses_api_models:
+    dummy_model:
+      entrypoint: app.py
+      openai_model: from_dummy
+      extra_body: {a: 1, b: 2}
+    openai_model:
+      openai_model: own
+      extra_body: {b: 3}
+"""
+
+
+def test_dummy_model_is_merged_under_the_other_implementation(tmp_path):
+    write(tmp_path, "cfg.yaml", DUMMY)
+    cache: dict = {}
+    c = run(tmp_path, "cfg.yaml", cache=cache)
+    model = c.data["policy_model"]["responses_api_models"]
+    assert model == {"openai_model": {"entrypoint": "app.py", "openai_model": "own", "extra_body": {"a": 1, "b": 3}}}
+    path = ("policy_model", "responses_api_models", "openai_model")
+    assert c.origins[path + ("entrypoint",)].line == 4  # where the dummy wrote it
+    assert c.origins[path + ("extra_body", "b")].line == 9
+    assert c.problems == []
+    # The document's own tree is shared by every config including it: left as it was.
+    again = run(tmp_path, "cfg.yaml", cache=cache)
+    assert again.data == c.data
+
+
+def test_a_lone_dummy_model_stays(tmp_path):
+    write(tmp_path, "cfg.yaml", "policy_model:\n  responses_api_models:\n    dummy_model:\n      entrypoint: app.py\n")
+    c = run(tmp_path, "cfg.yaml")
+    assert c.data["policy_model"]["responses_api_models"] == {"dummy_model": {"entrypoint": "app.py"}}

@@ -179,6 +179,27 @@ def test_validate_every_format(audit: Audit, ignored: bool) -> None:
     assert any(audit.cache.rglob("*.pickle"))
 
 
+def test_show_every_format(audit: Audit) -> None:
+    config = _checkout(audit, "https://api.openai.com/v1", ignored=True)
+    rel = str(config.relative_to(audit.repo))
+    seen = []
+    for fmt in ("yaml", "json"):
+        for run, extra in (
+            (["--config", rel], []),
+            (["--config", rel], ["--show-origin"]),
+            (["--config", rel], ["--show-origin", "literal_model.responses_api_models.openai_model"]),
+            ([], ["--show-origin"]),  # env.yaml alone
+        ):
+            done, _ = audit.run("show", *run, "--format", fmt, *extra)
+            assert done.returncode in (0, 1), done.stderr
+            seen.append(done.stdout)
+    # The audit looked at real output: every key was there, masked to its last four.
+    text = "\n".join(seen)
+    for where in ("env.yaml", "config", "environment"):
+        assert "****..." + audit.keys[where][-4:] in text, where
+    assert "$AUDIT_KEY via oc.env" in text
+
+
 def test_rules_command(audit: Audit) -> None:
     audit.repo.mkdir()
     for args in (["rules"], ["rules", "literal-secret"], ["rules", "api-key-format"]):

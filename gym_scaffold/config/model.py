@@ -86,6 +86,18 @@ class Composed:
     # that compose did not report: one config of a run may take them from another. The
     # instance then keeps its directive key, the mark of a body with an unknown base.
     unresolved: list[Unresolved] = field(default_factory=list)
+    # Where an `_inherit_from` / `_copy` took effect, for telling inherited values from own.
+    inherited: list[Inherited] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Inherited:
+    """A mapping (or value) at `path` built by a directive from the source `target`."""
+
+    path: DataPath
+    directive: str  # "_inherit_from" or "_copy"
+    target: str  # the dotted source, as written
+    own: frozenset  # paths (relative to `path`) the body itself wrote; the rest is the source's
 
 
 @dataclass(frozen=True, slots=True)
