@@ -136,10 +136,11 @@ class Validator:
             if env.document.data is not None and not isinstance(env.document.data, dict):
                 self._add(env.document.problem((), "env-file", "env.yaml must be a mapping of keys to values"))
             self.result.files_checked.append(env.document.path)
+            view = self._view_of_env(env)
             if not self.options.env_check_only:
                 # The always-run hook guards git hygiene only: a value still to fill in
                 # (`policy_api_key: ???`, as `new --no-input` writes) must not fail every commit.
-                self._add_all(self._run_rules(self._view_of_env(env)))
+                self._add_all(self._run_rules(view))
         if self.options.check_git:
             self._add_all(self._env_git_problems(env))
         return view
