@@ -99,6 +99,12 @@ def _run_git(
     return completed.stdout
 
 
+def run_git(cwd: Path, args: Sequence[str]) -> bytes:
+    """`git -C cwd ARGS` in the same clean environment as the checks (validate --fix uses
+    it to untrack env.yaml); stdout, or GitUnavailable."""
+    return _run_git(cwd, args)
+
+
 def _first_line(data: bytes) -> str:
     text = data.decode("utf-8", "replace").strip()
     line = text.splitlines()[0] if text else ""

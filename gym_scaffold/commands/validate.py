@@ -32,6 +32,9 @@ FORMATS = ("text", "json", "github", "sarif")
     help="Only check env.yaml and that git ignores it (the always-run pre-commit hook).",
 )
 @click.option("--no-cache", is_flag=True, help="Check every file again, ignoring results kept from earlier runs.")
+@click.option("--fix", is_flag=True, help="Repair what has a safe fix, in place, then check again.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also the fixes that change meaning.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any).")
 def command(
     paths: tuple[Path, ...],
     configs: tuple[Path, ...],
@@ -41,6 +44,9 @@ def command(
     quiet: bool,
     env_check_only: bool,
     no_cache: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
 ) -> int:
     """Check NeMo Gym configs, env.yaml and its gitignore.
 
@@ -52,6 +58,8 @@ def command(
 
     if paths and configs:
         raise click.UsageError("give PATHS or --config, not both")
+    if unsafe_fixes and not (fix or diff):
+        raise click.UsageError("--unsafe-fixes goes with --fix or --diff")
     options = ValidateOptions(
         paths=list(paths),
         configs=list(configs),
@@ -59,9 +67,24 @@ def command(
         env_check_only=env_check_only,
         use_cache=not no_cache and os.environ.get("GYM_SCAFFOLD_NO_CACHE") != "1",
     )
-    result = run_validate(options)
     fmt = fmt or default_format(os.environ)
+    if fix or diff:
+        from gym_scaffold.fix import run_fix
+
+        fixed = run_fix(options, unsafe=unsafe_fixes, diff_only=diff)
+        result = fixed.result
+        if fixed.diff is not None:  # --diff: the diff is the output
+            sys.stdout.write(fixed.diff)
+            sys.stderr.write("".join(line + "\n" for line in fixed.lines()))
+            return 1 if fixed.changed else 0
+    else:
+        result = run_validate(options)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render(result, fmt, color=color, show_notes=not quiet))
+    if fix:
+        said = "".join(line + "\n" for line in fixed.lines())
+        (sys.stdout if fmt == "text" else sys.stderr).write(said)
+        if fixed.refused:
+            return 1
     sys.stdout.flush()
     return 1 if result.failed(strict=strict) else 0

@@ -6,7 +6,9 @@ Each module has
     SUMMARY   one line for `gym-scaffold rules`
     a docstring: what the rule checks and why, then a failing and a passing example
 and, when the rule looks at configs, `check(view) -> Iterator[Problem]` taking a
-`gym_scaffold.config.model.ConfigView`. Rules whose problems arise while loading or
+`gym_scaffold.config.model.ConfigView`. A rule that can repair its problems also has
+`FIX = "safe"` (or "unsafe": the fix changes meaning or needs a judgment) and
+`fix(problem, context) -> gym_scaffold.fix.Fix | None` (see gym_scaffold/fix.py). Rules whose problems arise while loading or
 composing (YAML syntax, includes, git) document the ids those stages use.
 
 Docstring convention (shown by `gym-scaffold rules`, and tested: tests/test_rule_examples.py
@@ -65,6 +67,11 @@ class Rule:
     @property
     def checks_configs(self) -> bool:
         return hasattr(self.module, "check")
+
+    @property
+    def fixable(self) -> str:
+        """"safe" or "unsafe" when the module has a `fix` (validate --fix), else "no"."""
+        return getattr(self.module, "FIX", "no") if hasattr(self.module, "fix") else "no"
 
 
 @cache

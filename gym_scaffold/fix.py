@@ -1,0 +1,580 @@
+"""`validate --fix` / `--diff`: turn problems into edits, check each edit, write them safely.
+
+A rule that can repair its problems says so beside its check:
+
+    FIX = "safe"      # or "unsafe": changes meaning, or needs a judgment
+    def fix(problem, context) -> Fix | None
+
+`fix` looks at the file the problem points into (`context.yaml(problem.path)`) and returns
+the changes that repair it (`Replace` a span, `AppendLine`, `Untrack`), or None when it
+cannot repair this one. The engine then
+
+1. applies each fix, in memory, on top of those already accepted, and checks the files it
+   touches again with the real pipeline (an overlay of the edited texts): the fix is
+   accepted only if its problem is gone and no new problem appeared;
+2. writes every changed file atomically (edits.write_atomic), never outside the checkout,
+   never a file that changed since it was read; runs `git rm --cached` for Untrack;
+3. validates again and reports what is left. Two fixes of one span are merged when they
+   make the same edit; one that clashes with an accepted fix waits for the next round
+   (`--fix` runs rounds until nothing more changes, as ruff does).
+
+Nothing here imports click or ruamel.yaml; `validate` without --fix never imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gym_scaffold import discover
+from gym_scaffold.config.loader import load_text
+from gym_scaffold.config.model import ConfigView, EnvFile
+from gym_scaffold.edits import (
+    NEW_FILE_MODE,
+    PRIVATE_FILE_MODE,
+    EditError,
+    Replacement,
+    Source,
+    append_line,
+    apply,
+    unified_diff,
+    writable_target,
+    write_atomic,
+)
+from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.result import Result
+from gym_scaffold.validate import ValidateOptions, Validator
+from gym_scaffold.yaml_edit import YamlSource
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+MAX_ROUNDS = 5  # a fix that waited for a clashing one gets its turn in the next round
+
+
+# -- what a rule's fix returns ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Replace a span of the file's text (offsets into Source.text)."""
+
+    path: Path
+    replacement: Replacement
+
+
+@dataclass(frozen=True)
+class AppendLine:
+    """Add a line at the end of a file, creating it when missing."""
+
+    path: Path
+    line: str
+
+
+@dataclass(frozen=True)
+class Untrack:
+    """`git rm --cached` the file: git stops tracking it, the file stays on disk."""
+
+    path: Path
+    repo: Path
+
+
+Change = Replace | AppendLine | Untrack
+
+
+@dataclass(frozen=True)
+class Fix:
+    changes: tuple[Change, ...]
+    # Values that must never appear in a diff beyond their last four characters.
+    secrets: tuple[str, ...] = ()
+
+
+@dataclass
+class Planned:
+    problem: Problem
+    fix: Fix
+
+
+@dataclass
+class Plan:
+    accepted: list[Planned] = field(default_factory=list)
+    not_applied: list[tuple[Problem, str]] = field(default_factory=list)
+    hidden_unsafe: int = 0  # fixes `--unsafe-fixes` would add
+    waiting: int = 0  # fixes that clashed with an accepted one: for the next round
+
+
+# -- what a fix may ask -------------------------------------------------------------------
+
+
+class FixContext:
+    """What a rule's `fix` may look at: files as read now, views, env.yaml, git."""
+
+    def __init__(self, validator: Validator) -> None:
+        self.validator = validator
+        self.options = validator.options
+        self.root = validator.root
+        self._yaml: dict[Path, YamlSource | None] = {}
+        self._sources: dict[Path, Source] = {}
+        self._views: dict[Path, ConfigView | None] = {}
+        self._repo: Any = ...
+        self.claimed_env_keys: set[str] = set()
+
+    # paths
+
+    def path(self, shown: str) -> Path:
+        """The file a problem's path names."""
+        return Path(os.path.normpath(os.path.join(self.options.cwd, shown)))
+
+    def shown(self, path: Path) -> str:
+        return discover.display_path(path, self.options.cwd)
+
+    @property
+    def env_path(self) -> Path:
+        return self.validator.env_path
+
+    def is_env(self, path: Path) -> bool:
+        return os.path.normpath(path) == os.path.normpath(self.env_path)
+
+    @property
+    def repo(self) -> Path | None:
+        """The top of the git work tree (None outside one)."""
+        if self._repo is ...:
+            from gym_scaffold import gitcheck
+
+            self._repo = gitcheck.find_repo_root(self.root)
+        return self._repo
+
+    @property
+    def checkout(self) -> Path:
+        """Where fixes may write: the git work tree, else the NeMo Gym root."""
+        return self.repo or self.root
+
+    # files
+
+    def source(self, path: Path) -> Source:
+        """The file as read for fixing (once: its bytes are what a write expects to find)."""
+        if path not in self._sources:
+            self._sources[path] = Source.read(path)
+        return self._sources[path]
+
+    def yaml(self, shown_or_path: str | Path) -> YamlSource | None:
+        """The YAML file with its nodes, or None when it cannot be read or parsed."""
+        path = shown_or_path if isinstance(shown_or_path, Path) else self.path(shown_or_path)
+        if path not in self._yaml:
+            try:
+                found = YamlSource.of(self.source(path), self.shown(path))
+            except EditError:
+                found = None
+            if found is not None and found.document.problems:
+                found = None  # a file the loader complains about is not edited
+            self._yaml[path] = found
+        return self._yaml[path]
+
+    def env_yaml(self) -> YamlSource | None:
+        return self.yaml(self.env_path)
+
+    def env_data(self) -> dict:
+        env = self.env_yaml()
+        data = env.document.data if env is not None else None
+        return data if isinstance(data, dict) else {}
+
+    def view(self, shown: str) -> ConfigView | None:
+        """The view the rules saw of this file (as it is on disk now)."""
+        path = self.path(shown)
+        if path not in self._views:
+            self._views[path] = _Overlay(self.options, {}).view_of(path)
+        return self._views[path]
+
+    def new_env_key(self, base: str, value: str, taken: Iterable[str] = ()) -> str:
+        """A key for `value` in env.yaml: `base`, or `base_2`... when `base` holds another
+        value (an existing key is never overwritten), or the key that already holds it."""
+        env = self.env_data()
+        taken = set(taken) | self.claimed_env_keys
+        for number in range(1, 100):
+            name = base if number == 1 else f"{base}_{number}"
+            if name in taken:
+                continue
+            if name not in env or env[name] == value:
+                self.claimed_env_keys.add(name)
+                return name
+        raise EditError("no free key name in env.yaml")
+
+    def env_ignored(self, path: Path) -> bool | None:
+        """Does git ignore this env.yaml? None when git cannot say (no repository)."""
+        from gym_scaffold import gitcheck
+
+        if self.repo is None:
+            return None
+        found = gitcheck.check_env_ignored(self.repo, [path], rules={gitcheck.RULE_GITIGNORE})
+        return not any(p.severity is Severity.ERROR for p in found)
+
+
+# -- checking a fix: the pipeline over edited texts ---------------------------------------
+
+
+class _Overlay(Validator):
+    """A validator that reads some files from memory (the texts fixes would write)."""
+
+    def __init__(self, options: ValidateOptions, texts: dict[Path, str]) -> None:
+        super().__init__(replace(options, use_cache=False, check_git=False))
+        self.texts = texts
+        for path, text in texts.items():
+            if path.suffix in discover.YAML_SUFFIXES:
+                self.loaded[path] = load_text(text, self.display(path))
+
+    def load_env(self) -> EnvFile | None:
+        path = self.env_path
+        if path in self.texts:
+            return EnvFile(path, self.loaded[path])
+        return super().load_env()
+
+    def _checked(self, paths: Iterable[Path]) -> list[Problem]:
+        self.result = Result()
+        env = self.load_env()
+        if self.options.configs:
+            self.check_run(self.options.configs, env)
+            self.check_env(env)
+        else:
+            for path in paths:
+                if os.path.normpath(path) == os.path.normpath(self.env_path):
+                    self.check_env(env)
+                elif path.suffix in discover.YAML_SUFFIXES:
+                    self.check_file(path, env)
+        return self.result.problems
+
+    def problems(self, paths: Iterable[Path]) -> list[Problem]:
+        """Problems of `paths` (errors and warnings) as they read with the overlay."""
+        paths = list(paths)
+        shown = {self.display(path) for path in paths}
+        return [
+            p for p in self._checked(paths) if p.path in shown and p.severity is not Severity.NOTE
+        ]
+
+    def view_of(self, path: Path) -> ConfigView | None:
+        env = self.load_env()
+        if os.path.normpath(path) == os.path.normpath(self.env_path):
+            return self._view_of_env(env) if env is not None else None
+        if self.options.configs:
+            return None
+        self.display(path)
+        doc = self.loaded.get(path) or self.loaded.setdefault(
+            path, load_text(Source.read(path).text, self.display(path))
+        )
+        if doc.problems or doc.data is None:
+            return None
+        composed = self._compose([path], env)
+        return self._view(composed, {self.display(path)}, checkout=None)
+
+
+def _identity(problem: Problem) -> tuple:
+    return (problem.path, problem.line, problem.column, problem.rule, problem.message)
+
+
+def _loose(problem: Problem) -> tuple:
+    # Edits never add or remove a line of an existing file, but may move a column.
+    return (problem.path, problem.line, problem.rule, problem.message)
+
+
+# -- planning -----------------------------------------------------------------------------
+
+
+class _State:
+    """The accepted changes so far, as texts."""
+
+    def __init__(self, context: FixContext) -> None:
+        self.context = context
+        self.replacements: dict[Path, list[Replacement]] = {}
+        self.appended: dict[Path, list[str]] = {}
+        self.untracked: dict[Path, Untrack] = {}
+
+    def with_fix(self, fix: Fix) -> _State:
+        trial = _State(self.context)
+        trial.replacements = {p: list(r) for p, r in self.replacements.items()}
+        trial.appended = {p: list(lines) for p, lines in self.appended.items()}
+        trial.untracked = dict(self.untracked)
+        for change in fix.changes:
+            if isinstance(change, Replace):
+                trial.replacements.setdefault(change.path, []).append(change.replacement)
+            elif isinstance(change, AppendLine):
+                lines = trial.appended.setdefault(change.path, [])
+                if change.line not in lines:
+                    lines.append(change.line)
+            else:
+                trial.untracked[change.path] = change
+        return trial
+
+    def paths(self) -> list[Path]:
+        return sorted(set(self.replacements) | set(self.appended))
+
+    def text(self, path: Path) -> str:
+        """The new text of `path` (EditError when two changes clash)."""
+        source = self.context.source(path)
+        text = apply(source.text, self.replacements.get(path, []))
+        for line in self.appended.get(path, []):
+            text = append_line(text, line, source.newline)
+        return text
+
+    def texts(self) -> dict[Path, str]:
+        return {path: self.text(path) for path in self.paths()}
+
+
+def _fixers(unsafe: bool) -> dict[str, tuple[str, Any]]:
+    from gym_scaffold.rules import all_rules
+
+    return {rule.id: (rule.fixable, rule.module) for rule in all_rules() if rule.fixable != "no"}
+
+
+def plan(validator: Validator, result: Result, *, unsafe: bool) -> tuple[Plan, _State]:
+    """The fixes to make for `result`'s problems, each checked on the edited texts."""
+    context = FixContext(validator)
+    fixers = _fixers(unsafe)
+    outcome = Plan()
+    state = _State(context)
+    baseline: dict[Path, Counter] = {}
+
+    def problems_of(texts: dict[Path, str], paths: list[Path]) -> list[Problem]:
+        return _Overlay(validator.options, texts).problems(paths)
+
+    for problem in result.sorted_problems():
+        if problem.severity is Severity.NOTE or problem.rule not in fixers:
+            continue
+        level, module = fixers[problem.rule]
+        try:
+            fix = module.fix(problem, context)
+        except EditError as exc:
+            outcome.not_applied.append((problem, str(exc)))
+            continue
+        if fix is None:
+            continue
+        if level == UNSAFE and not unsafe:
+            outcome.hidden_unsafe += 1
+            continue
+        trial = state.with_fix(fix)
+        try:
+            texts = trial.texts()
+        except EditError:
+            outcome.waiting += 1
+            continue
+        checked = [
+            path
+            for path in {
+                *(c.path for c in fix.changes if not isinstance(c, Untrack)),
+                context.path(problem.path),
+            }
+            if path.suffix in discover.YAML_SUFFIXES
+        ]
+        if checked:
+            for path in checked:
+                if path not in baseline:
+                    baseline[path] = Counter(map(_loose, problems_of({}, [path])))
+            before = sum((baseline[path] for path in checked), Counter())
+            after_problems = problems_of(texts, checked)
+            after = Counter(map(_loose, after_problems))
+            if problem.path in {context.shown(path) for path in checked}:
+                if _identity(problem) in set(map(_identity, after_problems)):
+                    outcome.not_applied.append((problem, "the edit would not clear the problem"))
+                    continue
+            new = after - before
+            if new:
+                shown = next(iter(new))
+                outcome.not_applied.append(
+                    (problem, f"the edit would cause another problem ({shown[2]}: {shown[3]})")
+                )
+                continue
+        state = trial
+        outcome.accepted.append(Planned(problem, fix))
+    return outcome, state
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    fixed: int = 0
+    files: set[str] = field(default_factory=set)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+
+
+def _write_order(path: Path, context: FixContext) -> tuple[int, str]:
+    # Ignore rules first, then env.yaml, then the configs that refer to its keys.
+    if path.name == ".gitignore":
+        return (0, str(path))
+    return (1 if context.is_env(path) else 2, str(path))
+
+
+def write(outcome: Plan, state: _State) -> Applied:
+    context = state.context
+    applied = Applied()
+    failed: set[Path] = set()
+    for path in sorted(state.paths(), key=lambda p: _write_order(p, context)):
+        source = context.source(path)
+        shown = context.shown(path)
+        try:
+            new = source.encode(state.text(path))
+            if new == source.raw:
+                continue
+            target = writable_target(path, context.checkout)
+            private = context.is_env(path)
+            write_atomic(
+                target,
+                new,
+                expected=source.raw,
+                mode_if_new=PRIVATE_FILE_MODE if private else NEW_FILE_MODE,
+            )
+        except (EditError, OSError) as exc:
+            failed.add(path)
+            applied.refused.append(
+                (shown, str(exc) if isinstance(exc, EditError) else exc.strerror or str(exc))
+            )
+            continue
+        applied.files.add(shown)
+    for path, change in sorted(state.untracked.items()):
+        try:
+            _untrack(change)
+        except EditError as exc:
+            failed.add(path)
+            applied.refused.append((context.shown(path), str(exc)))
+            continue
+        applied.files.add(context.shown(path))
+    for planned in outcome.accepted:
+        if not any(change.path in failed for change in planned.fix.changes):
+            applied.fixed += 1
+    return applied
+
+
+def _untrack(change: Untrack) -> None:
+    from gym_scaffold import gitcheck
+
+    relative = os.path.relpath(os.path.abspath(change.path), os.path.realpath(change.repo))
+    try:
+        gitcheck.run_git(change.repo, ["rm", "--cached", "--quiet", "--", relative])
+    except gitcheck.GitUnavailable as exc:
+        raise EditError(str(exc)) from None
+
+
+def diff(state: _State, outcome: Plan) -> str:
+    """The unified diff of every change planned, keys masked."""
+    context = state.context
+    secrets = {secret for planned in outcome.accepted for secret in planned.fix.secrets}
+    for path in state.paths():
+        found = context.yaml(path)
+        if found is not None:
+            secrets.update(_secrets_in(found.document.data))
+    masked = sorted(secrets, key=len, reverse=True)
+    out = []
+    for path in state.paths():
+        source = context.source(path)
+        new = state.text(path)
+        if new == source.text and source.raw is not None:
+            continue
+        out.append(
+            unified_diff(
+                context.shown(path), source.text if source.raw is not None else None, new, masked
+            )
+        )
+    for path in sorted(state.untracked):
+        out.append(
+            f"git rm --cached {context.shown(path)}  (git stops tracking it; the file stays on disk)\n"
+        )
+    return "".join(out)
+
+
+def _secrets_in(data: Any) -> set[str]:
+    """Every value of a file that is, or may be, a key: API keys, tokens, key-like strings."""
+    from gym_scaffold.rules._fields import API_KEY, role_of
+    from gym_scaffold.secrets import looks_like_secret
+
+    found: set[str] = set()
+
+    def walk(value: Any, key: Any) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, name)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, key)
+        elif isinstance(value, str):
+            lowered = key.lower() if isinstance(key, str) else ""
+            if (
+                role_of(key) == API_KEY
+                or looks_like_secret(value)
+                or any(word in lowered for word in ("key", "token", "secret", "password"))
+            ):
+                found.add(value)
+                found.add(value.strip())
+
+    walk(data, None)
+    return {value for value in found if value}
+
+
+# -- one `validate --fix` / `--diff` run ----------------------------------------------------
+
+
+@dataclass
+class FixReport:
+    result: Result  # what is left (after writing; as found, for --diff)
+    fixed: int = 0
+    files: set[str] = field(default_factory=set)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    not_applied: list[tuple[Problem, str]] = field(default_factory=list)
+    hidden_unsafe: int = 0
+    diff: str | None = None  # --diff: what would change
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.diff) if self.diff is not None else bool(self.files)
+
+    def lines(self) -> list[str]:
+        """What to tell the user besides the problems left, one line each."""
+        out = [
+            f"{p.path}:{p.line}:{p.column}: fix not applied: {why} [{p.rule}]"
+            for p, why in self.not_applied
+        ]
+        out += [f"{shown}: not written: {why}" for shown, why in self.refused]
+        count = lambda n, what: f"{n} {what}{'' if n == 1 else 's'}"  # noqa: E731
+        if self.diff is not None:
+            out.append(
+                f"Would fix {count(self.fixed, 'problem')} in {count(len(self.files), 'file')} (nothing written)."
+                if self.fixed
+                else "Nothing to fix."
+            )
+        else:
+            out.append(
+                f"Fixed {count(self.fixed, 'problem')} in {count(len(self.files), 'file')}."
+                if self.fixed
+                else "Nothing to fix."
+            )
+        if self.hidden_unsafe:
+            out.append(f"{count(self.hidden_unsafe, 'more fix')} available with --unsafe-fixes.")
+        return out
+
+
+def run_fix(options: ValidateOptions, *, unsafe: bool, diff_only: bool) -> FixReport:
+    """Validate, fix, write (unless `diff_only`), and validate again."""
+    report: FixReport | None = None
+    for _ in range(MAX_ROUNDS):
+        validator = Validator(options)
+        found = validator.run()
+        outcome, state = plan(validator, found, unsafe=unsafe)
+        if report is None:
+            report = FixReport(found)
+        report.not_applied = outcome.not_applied
+        report.hidden_unsafe = outcome.hidden_unsafe
+        if diff_only:
+            report.diff = diff(state, outcome)
+            report.fixed = len(outcome.accepted)
+            report.files = {state.context.shown(p) for p in [*state.paths(), *state.untracked]}
+            return report
+        applied = write(outcome, state)
+        report.fixed += applied.fixed
+        report.files |= applied.files
+        report.refused += applied.refused
+        if not applied.files or not outcome.waiting:
+            break
+    assert report is not None
+    report.result = Validator(options).run()
+    return report
