@@ -90,6 +90,8 @@ class Fix:
     changes: tuple[Change, ...]
     # Values that must never appear in a diff beyond their last four characters.
     secrets: tuple[str, ...] = ()
+    # An unsafe fix of a rule whose other fixes are safe (FIX = "safe, unsafe").
+    unsafe: bool = False
 
 
 @dataclass
@@ -327,6 +329,22 @@ def _fixers(unsafe: bool) -> dict[str, tuple[str, Any]]:
     return {rule.id: (rule.fixable, rule.module) for rule in all_rules() if rule.fixable != "no"}
 
 
+def ignore_change(context: FixContext, env_path: Path) -> AppendLine | None:
+    """The line that makes git ignore `env_path`, appended to the root .gitignore (None
+    outside a git work tree)."""
+    from gym_scaffold import gitcheck
+
+    repo = context.repo
+    if repo is None:
+        return None
+    real_repo = os.path.realpath(repo)
+    parent = os.path.realpath(env_path.parent)
+    if parent != real_repo and not parent.startswith(real_repo.rstrip(os.sep) + os.sep):
+        return None
+    relative = Path(os.path.relpath(parent, real_repo), env_path.name).as_posix().removeprefix("./")
+    return AppendLine(repo / ".gitignore", gitcheck.ignore_line(relative))
+
+
 def plan(validator: Validator, result: Result, *, unsafe: bool) -> tuple[Plan, _State]:
     """The fixes to make for `result`'s problems, each checked on the edited texts."""
     context = FixContext(validator)
@@ -349,7 +367,7 @@ def plan(validator: Validator, result: Result, *, unsafe: bool) -> tuple[Plan, _
             continue
         if fix is None:
             continue
-        if level == UNSAFE and not unsafe:
+        if (level == UNSAFE or fix.unsafe) and not unsafe:
             outcome.hidden_unsafe += 1
             continue
         trial = state.with_fix(fix)
@@ -449,7 +467,10 @@ def write(outcome: Plan, state: _State) -> Applied:
 def _untrack(change: Untrack) -> None:
     from gym_scaffold import gitcheck
 
-    relative = os.path.relpath(os.path.abspath(change.path), os.path.realpath(change.repo))
+    parent = os.path.realpath(change.path.parent)
+    relative = Path(
+        os.path.relpath(parent, os.path.realpath(change.repo)), change.path.name
+    ).as_posix()
     try:
         gitcheck.run_git(change.repo, ["rm", "--cached", "--quiet", "--", relative])
     except gitcheck.GitUnavailable as exc:
@@ -464,7 +485,11 @@ def diff(state: _State, outcome: Plan) -> str:
         found = context.yaml(path)
         if found is not None:
             secrets.update(_secrets_in(found.document.data))
-    masked = sorted(secrets, key=len, reverse=True)
+    # Each key is masked by its core (no quotes, `Bearer ` or spaces around it), which the
+    # text as written contains: `"Bearer sk-...a1b2"` still shows what the fix removes.
+    from gym_scaffold.rules.api_key_format import cleaned
+
+    masked = sorted({cleaned(secret) or secret for secret in secrets}, key=len, reverse=True)
     out = []
     for path in state.paths():
         source = context.source(path)
@@ -535,7 +560,10 @@ class FixReport:
             for p, why in self.not_applied
         ]
         out += [f"{shown}: not written: {why}" for shown, why in self.refused]
-        count = lambda n, what: f"{n} {what}{'' if n == 1 else 's'}"  # noqa: E731
+
+        def count(n: int, what: str) -> str:
+            return f"{n} {what}" + ("" if n == 1 else "es" if what.endswith("x") else "s")
+
         if self.diff is not None:
             out.append(
                 f"Would fix {count(self.fixed, 'problem')} in {count(len(self.files), 'file')} (nothing written)."

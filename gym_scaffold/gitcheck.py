@@ -258,6 +258,12 @@ def _ignore_line(location: _Location) -> str:
     return "/" + _escape_pattern(location.relative)
 
 
+def ignore_line(relative: str) -> str:
+    """The .gitignore line `validate --fix` adds for an env.yaml at `relative` (POSIX,
+    from the repository root)."""
+    return _ignore_line(_Location(relative, Path(relative), relative))
+
+
 def _escape_pattern(relative: str) -> str:
     escaped = "".join("\\" + c if c in "*?[]\\" else c for c in relative)
     if escaped.startswith(("#", "!")):
