@@ -49,6 +49,7 @@ Adding a rule is adding a module here (and its tests): it is found by name.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import re
 from dataclasses import dataclass, field
@@ -72,6 +73,12 @@ class Rule:
     def fixable(self) -> str:
         """"safe" or "unsafe" when the module has a `fix` (validate --fix), else "no"."""
         return getattr(self.module, "FIX", "no") if hasattr(self.module, "fix") else "no"
+
+    @property
+    def fix_doc(self) -> str:
+        """What the fix does: the docstring of the module's `fix`."""
+        fix = getattr(self.module, "fix", None)
+        return inspect.getdoc(fix) or "" if fix is not None else ""
 
 
 @cache

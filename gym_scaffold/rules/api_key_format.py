@@ -85,6 +85,9 @@ def cleaned(key: str) -> str:
 
 
 def fix(problem: Problem, context: FixContext) -> Fix | None:
+    """Surrounding whitespace, quote characters and a `Bearer ` prefix are removed from the
+    key, in the quoting it was written with. Whitespace inside the key and non-ASCII
+    characters are left to a person: the key itself is damaged."""
     from gym_scaffold.fix import Fix, Replace
 
     source = context.yaml(problem.path)

@@ -96,6 +96,10 @@ FIX = "safe, unsafe"
 
 
 def fix(problem: Problem, context: FixContext) -> Fix | None:
+    """Safe: an endpoint path at the end (`/chat/completions`, `/responses`,
+    `/completions`, `/embeddings`, `/models`, with any trailing slash) is cut off, and
+    spaces around the URL are removed. Unsafe: a URL without a scheme gets `https://`
+    (`http://` for this machine, where local servers do not speak TLS)."""
     from gym_scaffold.fix import Fix, Replace
     from gym_scaffold.rules._fields import is_local_url
 
