@@ -141,18 +141,26 @@ class FixContext:
         return os.path.normpath(path) == os.path.normpath(self.env_path)
 
     @property
+    def _anchor(self) -> Path:
+        """The directory the run was asked about, as given: a symbolic link in PATHS is
+        not followed, so that it cannot move the checkout elsewhere."""
+        given = self.options.configs or self.options.paths
+        anchor = Path(os.path.abspath(os.path.join(self.options.cwd, given[0]))) if given else self.options.cwd
+        return anchor if anchor.is_dir() and not anchor.is_symlink() else anchor.parent
+
+    @property
     def repo(self) -> Path | None:
         """The top of the git work tree (None outside one)."""
         if self._repo is ...:
             from gym_scaffold import gitcheck
 
-            self._repo = gitcheck.find_repo_root(self.root)
+            self._repo = gitcheck.find_repo_root(self._anchor)
         return self._repo
 
     @property
     def checkout(self) -> Path:
         """Where fixes may write: the git work tree, else the NeMo Gym root."""
-        return self.repo or self.root
+        return self.repo or discover.find_root(self._anchor)
 
     # files
 
