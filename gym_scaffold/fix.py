@@ -10,13 +10,16 @@ the changes that repair it (`Replace` a span, `AppendLine`, `Untrack`), or None 
 cannot repair this one. The engine then
 
 1. applies each fix, in memory, on top of those already accepted, and checks the files it
-   touches again with the real pipeline (an overlay of the edited texts): the fix is
-   accepted only if its problem is gone and no new problem appeared;
+   touches again with the real pipeline (an overlay of the edited texts);
 2. writes every changed file atomically (edits.write_atomic), never outside the checkout,
    never a file that changed since it was read; runs `git rm --cached` for Untrack;
 3. validates again and reports what is left. Two fixes of one span are merged when they
    make the same edit; one that clashes with an accepted fix waits for the next round
    (`--fix` runs rounds until nothing more changes, as ruff does).
+
+A fix is refused when its problem stays, or when it causes a problem where it wrote (or
+makes a file unreadable); a problem it merely uncovers elsewhere is fixed in a later
+round or reported.
 
 Nothing here imports click or ruamel.yaml; `validate` without --fix never imports this module.
 """
@@ -52,7 +55,9 @@ from gym_scaffold.yaml_edit import YamlSource
 
 SAFE = "safe"
 UNSAFE = "unsafe"
-MAX_ROUNDS = 5  # a fix that waited for a clashing one gets its turn in the next round
+# A fix that waited for a clashing one, or a problem a fix uncovered (a server type spelled
+# right gets its fields checked), gets its turn in the next round.
+MAX_ROUNDS = 5
 
 
 # -- what a rule's fix returns ------------------------------------------------------------
@@ -145,7 +150,11 @@ class FixContext:
         """The directory the run was asked about, as given: a symbolic link in PATHS is
         not followed, so that it cannot move the checkout elsewhere."""
         given = self.options.configs or self.options.paths
-        anchor = Path(os.path.abspath(os.path.join(self.options.cwd, given[0]))) if given else self.options.cwd
+        anchor = (
+            Path(os.path.abspath(os.path.join(self.options.cwd, given[0])))
+            if given
+            else self.options.cwd
+        )
         return anchor if anchor.is_dir() and not anchor.is_symlink() else anchor.parent
 
     @property
@@ -222,6 +231,35 @@ class FixContext:
         return not any(p.severity is Severity.ERROR for p in found)
 
 
+def typo_candidates(name: str, names: Iterable[str]) -> list[str]:
+    """The names `name` is a near-certain typo of: at most two letters dropped, added,
+    changed or swapped (one for short names), as the fixes that rename keys need."""
+    limit = 1 if len(name) < 8 else 2
+    return [
+        candidate
+        for candidate in names
+        if candidate != name and _distance(name, candidate, limit) <= limit
+    ]
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Edit distance with swaps of neighbours (optimal string alignment), or limit + 1
+    as soon as it is sure to exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before, row = None, list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, other in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (char != other))
+            if before is not None and i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == other:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return row[-1]
+
+
 # -- checking a fix: the pipeline over edited texts ---------------------------------------
 
 
@@ -277,6 +315,33 @@ class _Overlay(Validator):
             return None
         composed = self._compose([path], env)
         return self._view(composed, {self.display(path)}, checkout=None)
+
+
+class _After:
+    """Every line from here on (what an appended line becomes)."""
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+
+    def __contains__(self, line: object) -> bool:
+        return isinstance(line, int) and line >= self.first
+
+
+def _touched_lines(fix: Fix, context: FixContext) -> dict[str, list[Any]]:
+    """The lines (1-based) of each file that the fix's edits write on, as containers."""
+    lines: dict[str, list[Any]] = {}
+    for change in fix.changes:
+        if isinstance(change, Untrack):
+            continue
+        text = context.source(change.path).text
+        if isinstance(change, Replace):
+            start, end = change.replacement.start, change.replacement.end
+            first = text.count("\n", 0, start) + 1
+            written = range(first, first + text.count("\n", start, end) + 1)
+        else:
+            written = _After(text.count("\n") + 1)
+        lines.setdefault(context.shown(change.path), []).append(written)
+    return lines
 
 
 def _identity(problem: Problem) -> tuple:
@@ -398,16 +463,29 @@ def plan(validator: Validator, result: Result, *, unsafe: bool) -> tuple[Plan, _
                     baseline[path] = Counter(map(_loose, problems_of({}, [path])))
             before = sum((baseline[path] for path in checked), Counter())
             after_problems = problems_of(texts, checked)
-            after = Counter(map(_loose, after_problems))
-            if problem.path in {context.shown(path) for path in checked}:
-                if _identity(problem) in set(map(_identity, after_problems)):
-                    outcome.not_applied.append((problem, "the edit would not clear the problem"))
-                    continue
-            new = after - before
+            if _identity(problem) in set(map(_identity, after_problems)):
+                outcome.not_applied.append((problem, "the edit would not clear the problem"))
+                continue
+            # A problem the edit itself causes (where it wrote, or a file that no longer
+            # reads) refuses it; one it merely uncovers elsewhere is left for the report
+            # (a server type spelled right makes its fields checked).
+            touched = _touched_lines(fix, context)
+            new = [
+                p
+                for p in after_problems
+                if (Counter([_loose(p)]) - before)
+                and (
+                    p.rule.startswith("yaml-")
+                    or p.line == 0
+                    or any(p.line in written for written in touched.get(p.path, ()))
+                )
+            ]
             if new:
-                shown = next(iter(new))
                 outcome.not_applied.append(
-                    (problem, f"the edit would cause another problem ({shown[2]}: {shown[3]})")
+                    (
+                        problem,
+                        f"the edit would cause another problem ({new[0].rule}: {new[0].message})",
+                    )
                 )
                 continue
         state = trial
@@ -609,7 +687,7 @@ def run_fix(options: ValidateOptions, *, unsafe: bool, diff_only: bool) -> FixRe
         report.fixed += applied.fixed
         report.files |= applied.files
         report.refused += applied.refused
-        if not applied.files or not outcome.waiting:
+        if not applied.files:  # else a fix may have uncovered (or waited for) another
             break
     assert report is not None
     report.result = Validator(options).run()

@@ -77,12 +77,12 @@ FIX = "safe"
 
 
 def fix(problem: Problem, context: FixContext) -> Fix | None:
-    """A misspelled server type with exactly one close server type is renamed to it."""
-    import difflib
-
+    """A misspelled server type is renamed to the one server type it is a typo of (at most
+    two letters dropped, added, changed or swapped), unless the instance has a server type
+    already."""
     from gym_scaffold.config.model import SERVER_TYPES
     from gym_scaffold.edits import Replacement
-    from gym_scaffold.fix import Fix, Replace
+    from gym_scaffold.fix import Fix, Replace, typo_candidates
     from gym_scaffold.yaml_edit import key_text
 
     source = context.yaml(problem.path)
@@ -90,7 +90,7 @@ def fix(problem: Problem, context: FixContext) -> Fix | None:
     name = getattr(entry.node, "value", None) if entry is not None else None
     if not isinstance(name, str) or not problem.message.startswith("unknown server type"):
         return None
-    close = difflib.get_close_matches(name, SERVER_TYPES, n=3, cutoff=0.8)
+    close = typo_candidates(name, SERVER_TYPES)
     siblings = {getattr(key, "value", None) for key, _ in entry.parent.value}
     if len(close) != 1 or siblings & set(SERVER_TYPES):
         return None

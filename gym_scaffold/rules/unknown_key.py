@@ -64,20 +64,13 @@ def check(view: ConfigView) -> Iterator[Problem]:
 
 
 FIX = "unsafe"
-_TYPO = 0.85  # as close as a one- or two-letter slip in a name of ordinary length
-
-
-def _typo_of(name: str, candidate: str) -> bool:
-    import difflib
-
-    return abs(len(name) - len(candidate)) <= 2 and difflib.SequenceMatcher(None, name, candidate).ratio() >= _TYPO
-
 
 def fix(problem: Problem, context: FixContext) -> Fix | None:
-    """The key renamed to its one did-you-mean, when it is a near-certain typo and the
-    mapping does not have that key already. Unsafe: the value starts being used."""
+    """The key renamed to its did-you-mean when that is the one known key it is a typo of
+    (at most two letters dropped, added, changed or swapped) and the mapping does not set
+    that key already. Unsafe: the value starts being used."""
     from gym_scaffold.edits import Replacement
-    from gym_scaffold.fix import Fix, Replace
+    from gym_scaffold.fix import Fix, Replace, typo_candidates
     from gym_scaffold.schemas import schema_errors
     from gym_scaffold.yaml_edit import key_text
 
@@ -100,7 +93,7 @@ def fix(problem: Problem, context: FixContext) -> Fix | None:
     )
     if error is None or not isinstance(error.name, str) or entry.node.value != error.name:
         return None
-    close = [key for key in error.allowed if _typo_of(error.name, key)]
+    close = typo_candidates(error.name, error.allowed)
     if len(close) != 1 or did_you_mean(error.name, error.allowed) != close[0]:
         return None
     candidate = close[0]
