@@ -8,6 +8,7 @@ anchors, an `_inherit_from` block).
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -271,6 +272,44 @@ def test_unsafe_fixes_wait_for_their_flag(tmp_path, cli):
     assert (root / CONFIG).read_text() == expected
 
 
+INHERITED = (
+    model()
+    + "judge_model:  # the judge\n  _inherit_from: policy_model  # same server\n  responses_api_models:\n"
+    "    openai_model:\n      @KEY@: 8   # fewer\n"
+)
+FLOW = (
+    "policy_model:\n  responses_api_models:\n    openai_model: {{entrypoint: app.py, openai_base_url: "
+    '"${{policy_base_url}}", openai_api_key: "${{policy_api_key}}", openai_model: x, {key}: 8}}  # flow\n'
+)
+UNSAFE_CASES = {
+    "typo inside an _inherit_from block, CRLF and a BOM": (
+        b"\xef\xbb\xbf" + INHERITED.replace("@KEY@", "max_concurent_requests").replace("\n", "\r\n").encode(),
+        b"\xef\xbb\xbf" + INHERITED.replace("@KEY@", "max_concurrent_requests").replace("\n", "\r\n").encode(),
+    ),
+    "typo in flow style": (FLOW.format(key="max_concurent_requests"), FLOW.format(key="max_concurrent_requests")),
+    "quoted typo, no final newline": (
+        model().rstrip("\n") + "\n      'max_concurent_requests': 8  # q",
+        model().rstrip("\n") + "\n      'max_concurrent_requests': 8  # q",
+    ),
+    "base URL without a scheme, in an anchor": (
+        "base: &url api.openai.com/v1  # shared\n" + model(url="*url"),
+        "base: &url https://api.openai.com/v1  # shared\n" + model(url="*url"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", UNSAFE_CASES)
+def test_an_unsafe_fix_changes_only_its_span(tmp_path, cli, name):
+    before, after = UNSAFE_CASES[name]
+    root = repo_with(tmp_path / "repo", {CONFIG: before})
+    assert cli("validate", "--fix", cwd=root).returncode == 1
+    assert (root / CONFIG).read_bytes() == as_bytes(before)
+    done = cli("validate", "--fix", "--unsafe-fixes", cwd=root)
+    assert done.returncode == 0 and "Fixed 1 problem in 1 file." in done.stdout, done.stdout
+    assert (root / CONFIG).read_bytes() == as_bytes(after)
+    assert sorted(p.name for p in (root / CONFIG).parent.iterdir()) == ["openai_model.yaml"]
+
+
 def test_a_typo_is_not_renamed_onto_a_key_already_set(tmp_path, cli):
     config = model() + "      max_concurrent_requests: 8\n      max_concurent_requests: 4\n"
     root = repo_with(tmp_path / "repo", {CONFIG: config})
@@ -341,3 +380,45 @@ def test_a_tracked_env_yaml_is_untracked_and_kept(tmp_path, cli):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "env.yaml" not in git(root, "ls-files")
     assert (root / "env.yaml").read_text() == ENV_YAML
+
+
+# -- the real NeMo Gym sample ------------------------------------------------------------------
+
+TAU2 = [
+    f"benchmarks/tau2/configs/{name}.yaml"
+    for name in ("tau2", "banking_alltools", "banking_bm25_grep_artificial_analysis", "banking_terminal_use")
+]
+
+
+def test_corpus_fix_changes_only_the_tau2_double_question_marks(corpus_tree, tmp_path, cli):
+    root = tmp_path / "nemo-gym"
+    shutil.copytree(corpus_tree, root, symlinks=True)
+    # The layout has an empty stand-in for the repository's .gitignore; the real one ends
+    # with the rule that ignores env.yaml.
+    (root / ".gitignore").write_text("# Environment with sensitive information like API keys\nenv.yaml\n")
+    make_repo(root)
+    git(root, "add", "--all")
+    git(root, "commit", "-q", "-m", "corpus")
+    original = {path: (root / path).read_bytes() for path in TAU2}
+
+    done = cli("validate", "--fix", cwd=root, timeout=300)
+    assert "Fixed 4 problems in 4 files." in done.stdout, done.stdout[-2000:] + done.stderr
+    numstat = sorted(git(root, "diff", "--numstat").splitlines())
+    assert numstat == sorted(f"1\t1\t{path}" for path in TAU2)
+    assert git(root, "status", "--porcelain", "--untracked-files=all").split() == [
+        word for path in sorted(TAU2) for word in ("M", path)
+    ]
+    for path in TAU2:
+        expected = original[path].replace(b"  openai_api_key: ??\n", b"  openai_api_key: ???\n", 1)
+        assert expected != original[path] and (root / path).read_bytes() == expected
+    assert "[double-question-mark]" not in done.stdout
+
+    unsafe = cli("validate", "--fix", "--unsafe-fixes", cwd=root, timeout=300)
+    assert unsafe.returncode == 1  # what is left has no fix: the corpus's other bugs
+    after_unsafe = git(root, "diff")
+    left = cli("validate", "--diff", "--unsafe-fixes", cwd=root, timeout=300)
+    assert left.returncode == 0 and left.stdout == "", left.stdout
+    assert "Nothing to fix." in left.stderr
+    again = cli("validate", "--fix", "--unsafe-fixes", cwd=root, timeout=300)
+    assert "Nothing to fix." in again.stdout
+    assert git(root, "diff") == after_unsafe

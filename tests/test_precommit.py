@@ -377,3 +377,36 @@ def test_staged_env_yaml_blocks_the_commit_even_when_ignored(
     passed = commit(repo, store_env, CONFIG, "responses_api_models/openai_model/app.py")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "env.yaml" not in git(repo, "ls-files")
+
+
+FIX = "gym-scaffold-fix"
+
+
+def test_fix_hook_rewrites_a_staged_config_and_the_next_commit_passes(
+    hook_repo: HookRepo, store_env: dict[str, str], tmp_path: Path
+) -> None:
+    root = tmp_path / "user"
+    config = precommit_config(hook_repo).replace(f"      - id: {VALIDATE}\n", f"      - id: {FIX}\n")
+    assert FIX in config
+    make_repo(root, {".gitignore": "__pycache__/\nenv.yaml\n", ".pre-commit-config.yaml": config}, commit=True)
+    installed = run([*PRE_COMMIT, "install"], root, store_env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    write(root, "responses_api_models/openai_model/app.py", "")
+    write(root, "responses_api_models/openai_model/requirements.txt", "-e nemo-gym[dev] @ ../../\n")
+    broken = GOOD_CONFIG.replace("${policy_api_key}", "??  # filled in later")
+    write(root, CONFIG, broken)
+    server = ("responses_api_models/openai_model/app.py", "responses_api_models/openai_model/requirements.txt")
+
+    blocked = commit(root, store_env, CONFIG, *server)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0, output
+    assert has_line(r"^gym-scaffold fix \(NeMo Gym configs\)\.+Failed$", output), output
+    assert "files were modified by this hook" in output
+    assert "Fixed 1 problem in 1 file." in output
+    assert (root / CONFIG).read_text() == broken.replace("??  #", "???  #")
+    assert commit_count(root) == 1
+
+    passed = commit(root, store_env, CONFIG)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert commit_count(root) == 2
+    assert git(root, "show", f"HEAD:{CONFIG}") == broken.replace("??  #", "???  #")
