@@ -200,7 +200,7 @@ def test_nothing_outside_the_checkout_is_written(tmp_path, cli):
 
 
 def test_a_file_changed_after_it_was_read_is_not_written(tmp_path):
-    from gym_scaffold.fix import plan, write
+    from gym_scaffold.fix_run import plan, write
     from gym_scaffold.validate import ValidateOptions, Validator
 
     root = repo_with(tmp_path / "repo", {CONFIG: model(key="??")})

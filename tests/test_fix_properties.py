@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis_profiles import PROFILE
 
-from gym_scaffold.fix import plan, run_fix, write
+from gym_scaffold.fix_run import plan, run_fix, write
 from gym_scaffold.validate import ValidateOptions, Validator
 
 CONFIG = "responses_api_models/openai_model/configs/openai_model.yaml"

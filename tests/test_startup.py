@@ -8,7 +8,7 @@ import sys
 from test_validate_cli import CONFIG, model_config, write_tree
 
 HEAVY = {"openai", "copier", "pydantic", "httpx", "jinja2", "ruamel"}
-FIX_MODULES = {"gym_scaffold.fix", "gym_scaffold.edits", "gym_scaffold.yaml_edit"}
+FIX_MODULES = {"gym_scaffold.fix", "gym_scaffold.fix_run", "gym_scaffold.edits", "gym_scaffold.yaml_edit"}
 
 
 def imported_modules(args: list[str], cwd, *, full: bool = False) -> set[str]:

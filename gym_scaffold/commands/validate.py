@@ -69,7 +69,7 @@ def command(
     )
     fmt = fmt or default_format(os.environ)
     if fix or diff:
-        from gym_scaffold.fix import run_fix
+        from gym_scaffold.fix_run import run_fix
 
         fixed = run_fix(options, unsafe=unsafe_fixes, diff_only=diff)
         result = fixed.result

@@ -6,10 +6,11 @@ Each module has
     SUMMARY   one line for `gym-scaffold rules`
     a docstring: what the rule checks and why, then a failing and a passing example
 and, when the rule looks at configs, `check(view) -> Iterator[Problem]` taking a
-`gym_scaffold.config.model.ConfigView`. A rule that can repair its problems also has
-`FIX = "safe"` (or "unsafe": the fix changes meaning or needs a judgment) and
-`fix(problem, context) -> gym_scaffold.fix.Fix | None` (see gym_scaffold/fix.py). Rules whose problems arise while loading or
-composing (YAML syntax, includes, git) document the ids those stages use.
+`gym_scaffold.config.model.ConfigView`. Rules whose problems arise while loading or
+composing (YAML syntax, includes, git) document the ids those stages use. A rule that can
+repair its problems also has `FIX = "safe"` (or "unsafe": the fix changes meaning or needs
+a judgment; "safe, unsafe" for both kinds) and `fix(problem, context) -> Fix | None`, whose
+docstring says what it does (gym_scaffold/fix.py).
 
 Docstring convention (shown by `gym-scaffold rules`, and tested: tests/test_rule_examples.py
 runs every `Failing:` example of a rule that has `check` and expects the rule to fire, and
