@@ -39,6 +39,7 @@ from gym_scaffold.edits import (
 from gym_scaffold.fix import UNSAFE, AppendLine, Fix, FixContext, Overlay, Replace, Untrack
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
+from gym_scaffold.safeio import NotReadable, read_regular
 from gym_scaffold.validate import ValidateOptions, Validator
 
 # A fix that waited for a clashing one, or a problem a fix uncovered (a server type spelled
@@ -237,10 +238,37 @@ def _write_order(path: Path, context: FixContext) -> tuple[int, str]:
     return (1 if context.is_env(path) else 2, str(path))
 
 
+def _blocked(path: Path, context: FixContext) -> str | None:
+    """Why `path` cannot be written now (outside the checkout, changed since read), or None."""
+    source = context.source(path)
+    try:
+        writable_target(path, context.checkout)
+    except EditError as exc:
+        return str(exc)
+    try:
+        current = read_regular(path)
+    except FileNotFoundError:
+        current = None
+    except (OSError, NotReadable) as exc:
+        return f"cannot read it again before writing: {getattr(exc, 'strerror', None) or exc}"
+    return None if current == source.raw else "changed on disk since it was read: not written"
+
+
 def write(outcome: Plan, state: _State) -> Applied:
+    """Write what the plan changes. A fix that touches a file that cannot be written is
+    dropped as a whole, its other files included: a config never refers to a key that
+    did not reach env.yaml."""
     context = state.context
     applied = Applied()
-    failed: set[Path] = set()
+    blocked = {path: why for path in state.paths() if (why := _blocked(path, context)) is not None}
+    accepted = outcome.accepted
+    if blocked:
+        accepted = [p for p in accepted if not any(c.path in blocked for c in p.fix.changes)]
+        state = _State(context)
+        for planned in accepted:
+            state = state.with_fix(planned.fix)
+        applied.refused += [(context.shown(path), why) for path, why in sorted(blocked.items())]
+    failed: set[Path] = set(blocked)
     for path in sorted(state.paths(), key=lambda p: _write_order(p, context)):
         source = context.source(path)
         shown = context.shown(path)
@@ -271,9 +299,11 @@ def write(outcome: Plan, state: _State) -> Applied:
             applied.refused.append((context.shown(path), str(exc)))
             continue
         applied.files.add(context.shown(path))
-    for planned in outcome.accepted:
-        if not any(change.path in failed for change in planned.fix.changes):
-            applied.fixed += 1
+    applied.fixed = sum(
+        1
+        for planned in accepted
+        if not any(change.path in failed for change in planned.fix.changes)
+    )
     return applied
 
 

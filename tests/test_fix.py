@@ -422,3 +422,16 @@ def test_corpus_fix_changes_only_the_tau2_double_question_marks(corpus_tree, tmp
     again = cli("validate", "--fix", "--unsafe-fixes", cwd=root, timeout=300)
     assert "Nothing to fix." in again.stdout
     assert git(root, "diff") == after_unsafe
+
+
+def test_a_key_is_not_moved_when_env_yaml_cannot_be_written(tmp_path, cli):
+    outside = tmp_path / "elsewhere" / "env.yaml"
+    outside.parent.mkdir()
+    outside.write_text(ENV_YAML)
+    root = repo_with(tmp_path / "repo", {CONFIG: JUDGE.format(key=KEY)})
+    done = cli("validate", "--fix", "--unsafe-fixes", "--env-file", str(outside), cwd=root)
+    assert done.returncode == 1
+    assert f"{outside}: not written: outside the checkout" in done.stdout, done.stdout
+    no_key_in(done.stdout + done.stderr, KEY)
+    assert (root / CONFIG).read_text() == JUDGE.format(key=KEY)  # not a reference to a key nowhere
+    assert outside.read_text() == ENV_YAML
