@@ -124,7 +124,12 @@ SAFE_CASES = {
         f'# mine\npolicy_base_url: https://api.openai.com/v1  # url\npolicy_api_key: "{ENV_KEY}"  # key\n'
         "policy_model_name: gpt-4o-mini\n",
     ),
-    "quoted key with a newline in env.yaml": (
+    "key with spaces and a newline around it in env.yaml": (
+        "env.yaml",
+        f'policy_base_url: https://api.openai.com/v1\npolicy_api_key: "  {ENV_KEY}\\n"  # pasted\npolicy_model_name: x\n',
+        f'policy_base_url: https://api.openai.com/v1\npolicy_api_key: "{ENV_KEY}"  # pasted\npolicy_model_name: x\n',
+    ),
+    "key in quote characters in env.yaml, CRLF, no final newline": (
         "env.yaml",
         f"policy_base_url: https://api.openai.com/v1\r\npolicy_api_key: '\"{ENV_KEY}\"'\r\npolicy_model_name: x",
         f"policy_base_url: https://api.openai.com/v1\r\npolicy_api_key: '{ENV_KEY}'\r\npolicy_model_name: x",
