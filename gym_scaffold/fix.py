@@ -86,7 +86,7 @@ class FixContext:
         self._sources: dict[Path, Source] = {}
         self._views: dict[Path, ConfigView | None] = {}
         self._repo: Any = ...
-        self.claimed_env_keys: set[str] = set()
+        self.claimed_env_keys: dict[str, str] = {}  # by fixes planned in this run
 
     # paths
 
@@ -169,14 +169,14 @@ class FixContext:
     def new_env_key(self, base: str, value: str, taken: Iterable[str] = ()) -> str:
         """A key for `value` in env.yaml: `base`, or `base_2`... when `base` holds another
         value (an existing key is never overwritten), or the key that already holds it."""
-        env = self.env_data()
-        taken = set(taken) | self.claimed_env_keys
+        env = {**self.env_data(), **self.claimed_env_keys}
+        taken = set(taken)
         for number in range(1, 100):
             name = base if number == 1 else f"{base}_{number}"
             if name in taken:
                 continue
             if name not in env or env[name] == value:
-                self.claimed_env_keys.add(name)
+                self.claimed_env_keys[name] = value
                 return name
         raise EditError("no free key name in env.yaml")
 
