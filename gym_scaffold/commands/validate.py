@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from gym_scaffold.validate import ValidateOptions
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -67,24 +71,30 @@ def command(
         env_check_only=env_check_only,
         use_cache=not no_cache and os.environ.get("GYM_SCAFFOLD_NO_CACHE") != "1",
     )
-    fmt = fmt or default_format(os.environ)
     if fix or diff:
-        from gym_scaffold.fix_run import run_fix
-
-        fixed = run_fix(options, unsafe=unsafe_fixes, diff_only=diff)
-        result = fixed.result
-        if fixed.diff is not None:  # --diff: the diff is the output
-            sys.stdout.write(fixed.diff)
-            sys.stderr.write("".join(line + "\n" for line in fixed.lines()))
-            return 1 if fixed.changed else 0
-    else:
-        result = run_validate(options)
+        return _fix(options, unsafe=unsafe_fixes, diff_only=diff, fmt=fmt, strict=strict, quiet=quiet)
+    result = run_validate(options)
+    fmt = fmt or default_format(os.environ)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render(result, fmt, color=color, show_notes=not quiet))
-    if fix:
-        said = "".join(line + "\n" for line in fixed.lines())
-        (sys.stdout if fmt == "text" else sys.stderr).write(said)
-        if fixed.refused:
-            return 1
     sys.stdout.flush()
     return 1 if result.failed(strict=strict) else 0
+
+
+def _fix(options: ValidateOptions, *, unsafe: bool, diff_only: bool, fmt: str | None, strict: bool, quiet: bool) -> int:
+    """--fix / --diff: fix, then report what is left and what was fixed (gym_scaffold/fix_run.py)."""
+    from gym_scaffold.fix_run import run_fix
+    from gym_scaffold.report import default_format, render
+
+    fixed = run_fix(options, unsafe=unsafe, diff_only=diff_only)
+    said = "".join(line + "\n" for line in fixed.lines())
+    if fixed.diff is not None:  # --diff: the diff is the output
+        sys.stdout.write(fixed.diff)
+        sys.stderr.write(said)
+        return 1 if fixed.changed else 0
+    fmt = fmt or default_format(os.environ)
+    color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(render(fixed.result, fmt, color=color, show_notes=not quiet))
+    (sys.stdout if fmt == "text" else sys.stderr).write(said)  # json, sarif: stdout stays the report
+    sys.stdout.flush()
+    return 1 if fixed.refused or fixed.result.failed(strict=strict) else 0
