@@ -352,7 +352,8 @@ def diff(state: _State, outcome: Plan) -> str:
 
 
 def _secrets_in(data: Any) -> set[str]:
-    """Every value of a file that is, or may be, a key: API keys, tokens, key-like strings."""
+    """Every value of a file that is, or may be, a key: API keys, tokens, key-like strings
+    (not a `${...}` reference, which names a key and is shown as written)."""
     from gym_scaffold.rules._fields import API_KEY, role_of
     from gym_scaffold.secrets import looks_like_secret
 
@@ -365,7 +366,7 @@ def _secrets_in(data: Any) -> set[str]:
         elif isinstance(value, list):
             for item in value:
                 walk(item, key)
-        elif isinstance(value, str):
+        elif isinstance(value, str) and not (value.startswith("${") and value.endswith("}")):
             lowered = key.lower() if isinstance(key, str) else ""
             if (
                 role_of(key) == API_KEY

@@ -440,3 +440,12 @@ def test_a_key_is_not_moved_when_env_yaml_cannot_be_written(tmp_path, cli):
     no_key_in(done.stdout + done.stderr, KEY)
     assert (root / CONFIG).read_text() == JUDGE.format(key=KEY)  # not a reference to a key nowhere
     assert outside.read_text() == ENV_YAML
+
+
+def test_a_diff_masks_keys_in_context_lines_but_not_references(tmp_path, cli):
+    config = model(url="https://api.openai.com/v1/chat/completions") + JUDGE.format(key=KEY)
+    root = repo_with(tmp_path / "repo", {CONFIG: config})
+    shown = cli("validate", "--diff", cwd=root).stdout
+    assert " " + "      openai_api_key: ${policy_api_key}  # which key" in shown  # context, as written
+    assert "      openai_model: gpt-4o-mini  # model" in shown
+    no_key_in(shown, KEY)
