@@ -140,7 +140,7 @@ class _State:
         return {path: self.text(path) for path in self.paths()}
 
 
-def _fixers(unsafe: bool) -> dict[str, tuple[str, Any]]:
+def _fixers() -> dict[str, tuple[str, Any]]:
     from gym_scaffold.rules import all_rules
 
     return {rule.id: (rule.fixable, rule.module) for rule in all_rules() if rule.fixable != "no"}
@@ -149,7 +149,7 @@ def _fixers(unsafe: bool) -> dict[str, tuple[str, Any]]:
 def plan(validator: Validator, result: Result, *, unsafe: bool) -> tuple[Plan, _State]:
     """The fixes to make for `result`'s problems, each checked on the edited texts."""
     context = FixContext(validator)
-    fixers = _fixers(unsafe)
+    fixers = _fixers()
     outcome = Plan()
     state = _State(context)
     baseline: dict[Path, Counter] = {}
@@ -177,14 +177,14 @@ def plan(validator: Validator, result: Result, *, unsafe: bool) -> tuple[Plan, _
         except EditError:
             outcome.waiting += 1
             continue
-        checked = [
+        checked = sorted(
             path
             for path in {
                 *(c.path for c in fix.changes if not isinstance(c, Untrack)),
                 context.path(problem.path),
             }
             if path.suffix in discover.YAML_SUFFIXES
-        ]
+        )
         if checked:
             for path in checked:
                 if path not in baseline:
