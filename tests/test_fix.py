@@ -449,3 +449,14 @@ def test_a_diff_masks_keys_in_context_lines_but_not_references(tmp_path, cli):
     assert " " + "      openai_api_key: ${policy_api_key}  # which key" in shown  # context, as written
     assert "      openai_model: gpt-4o-mini  # model" in shown
     no_key_in(shown, KEY)
+
+
+def test_fix_keeps_a_json_report_parseable(tmp_path, cli):
+    import json
+
+    root = repo_with(tmp_path / "repo", {CONFIG: model(key="??") + "      max_concurent_requests: 8\n"})
+    done = cli("validate", "--fix", "--format", "json", cwd=root)
+    report = json.loads(done.stdout)  # the summary goes to stderr
+    assert report["summary"]["errors"] == 1 and done.returncode == 1
+    assert "Fixed 1 problem in 1 file." in done.stderr
+    assert "1 more fix available with --unsafe-fixes." in done.stderr
