@@ -1,6 +1,6 @@
 """`gym-scaffold rules`: list the rules, or explain some of them in full.
 
-    gym-scaffold rules                      # id, severity and summary of every rule
+    gym-scaffold rules                      # id, severity, fixable and summary of every rule
     gym-scaffold rules env-gitignore        # the rule's doc: what, why, failing and passing example
     gym-scaffold rules --format json        # {"version": 1, "rules": [{id, severity, summary, doc}]}
     gym-scaffold rules --format markdown    # docs/rules.md (scripts/gen_rule_docs.py writes it)
@@ -51,14 +51,16 @@ def select(requested: Sequence[str], rules: Sequence[Rule]) -> list[Rule]:
 
 
 def text_list(rules: Sequence[Rule]) -> str:
-    """One aligned line per rule: id, severity, summary."""
+    """One aligned line per rule: id, severity, fixable (validate --fix), summary."""
     if not rules:
         return "No rules registered.\n"
     id_width = max(len("RULE"), *(len(rule.id) for rule in rules))
     sev_width = max(len("SEVERITY"), *(len(rule.severity) for rule in rules))
-    lines = [f"{'RULE':<{id_width}}  {'SEVERITY':<{sev_width}}  SUMMARY"]
+    fix_width = max(len("FIXABLE"), *(len(rule.fixable) for rule in rules))
+    lines = [f"{'RULE':<{id_width}}  {'SEVERITY':<{sev_width}}  {'FIXABLE':<{fix_width}}  SUMMARY"]
     lines += [
-        f"{rule.id:<{id_width}}  {rule.severity:<{sev_width}}  {rule.summary}" for rule in rules
+        f"{rule.id:<{id_width}}  {rule.severity:<{sev_width}}  {rule.fixable:<{fix_width}}  {rule.summary}"
+        for rule in rules
     ]
     lines.append("")
     count = f"{len(rules)} rule{'' if len(rules) == 1 else 's'}"
@@ -70,7 +72,11 @@ def text_full(rules: Sequence[Rule]) -> str:
     """Each rule's id, severity, summary and whole doc, separated by a blank line."""
     blocks = []
     for rule in rules:
-        blocks.append(f"{rule.id} ({rule.severity}): {rule.summary}\n\n{rule.doc}".rstrip())
+        fixable = f"; fixable: {rule.fixable}" if rule.fixable != "no" else ""
+        block = f"{rule.id} ({rule.severity}{fixable}): {rule.summary}\n\n{rule.doc}".rstrip()
+        if rule.fix_doc:
+            block += f"\n\nFix ({rule.fixable}, with validate --fix): {rule.fix_doc}"
+        blocks.append(block)
     return "\n\n\n".join(blocks) + "\n"
 
 
@@ -78,7 +84,13 @@ def as_json(rules: Sequence[Rule]) -> str:
     payload = {
         "version": RULES_JSON_VERSION,
         "rules": [
-            {"id": rule.id, "severity": rule.severity, "summary": rule.summary, "doc": rule.doc}
+            {
+                "id": rule.id,
+                "severity": rule.severity,
+                "fixable": rule.fixable,
+                "summary": rule.summary,
+                "doc": rule.doc,
+            }
             for rule in rules
         ],
     }
@@ -142,19 +154,29 @@ def markdown(rules: Sequence[Rule]) -> str:
     if not rules:
         lines.append("No rules registered yet.")
         return "\n".join(lines) + "\n"
-    lines += ["| Rule | Severity | Summary |", "| --- | --- | --- |"]
+    lines += [
+        "Fixable: `safe` fixes are made by `gym-scaffold validate --fix`, `unsafe` ones (they",
+        "change what a config means, or need a judgment) only with `--unsafe-fixes` too.",
+        "",
+        "| Rule | Severity | Fixable | Summary |",
+        "| --- | --- | --- | --- |",
+    ]
     for rule in rules:
         summary = rule.summary.replace("|", "\\|")
-        lines.append(f"| [`{rule.id}`](#{_anchor(rule.id)}) | {rule.severity} | {summary} |")
+        lines.append(
+            f"| [`{rule.id}`](#{_anchor(rule.id)}) | {rule.severity} | {rule.fixable} | {summary} |"
+        )
     for rule in rules:
         lines += [
             "",
             f"## {rule.id}",
             "",
-            f"Severity: **{rule.severity}**. {rule.summary}",
+            f"Severity: **{rule.severity}**. Fixable: **{rule.fixable}**. {rule.summary}",
             "",
             doc_markdown(rule.doc) if rule.doc else "_No description yet._",
         ]
+        if rule.fix_doc:
+            lines += ["", f"**Fix** ({rule.fixable}): " + " ".join(rule.fix_doc.split())]
     return "\n".join(lines) + "\n"
 
 

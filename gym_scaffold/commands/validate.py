@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from gym_scaffold.validate import ValidateOptions
 
 FORMATS = ("text", "json", "github", "sarif")
 
@@ -33,6 +37,9 @@ FORMATS = ("text", "json", "github", "sarif")
     help="Only check env.yaml and that git ignores it (the always-run pre-commit hook).",
 )
 @click.option("--no-cache", is_flag=True, help="Check every file again, ignoring results kept from earlier runs.")
+@click.option("--fix", is_flag=True, help="Repair what has a safe fix, in place, then check again.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also the fixes that change meaning.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any).")
 def command(
     paths: tuple[Path, ...],
     configs: tuple[Path, ...],
@@ -43,6 +50,9 @@ def command(
     verbose: bool,
     env_check_only: bool,
     no_cache: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
 ) -> int:
     """Check NeMo Gym configs, env.yaml and its gitignore.
 
@@ -54,6 +64,8 @@ def command(
 
     if paths and configs:
         raise click.UsageError("give PATHS or --config, not both")
+    if unsafe_fixes and not (fix or diff):
+        raise click.UsageError("--unsafe-fixes goes with --fix or --diff")
     options = ValidateOptions(
         paths=list(paths),
         configs=list(configs),
@@ -61,9 +73,30 @@ def command(
         env_check_only=env_check_only,
         use_cache=not no_cache and os.environ.get("GYM_SCAFFOLD_NO_CACHE") != "1",
     )
+    if fix or diff:
+        return _fix(options, unsafe=unsafe_fixes, diff_only=diff, fmt=fmt, strict=strict, quiet=quiet)
     result = run_validate(options)
     fmt = fmt or default_format(os.environ)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render(result, fmt, color=color, show_notes=verbose and not quiet))
     sys.stdout.flush()
     return 1 if result.failed(strict=strict) else 0
+
+
+def _fix(options: ValidateOptions, *, unsafe: bool, diff_only: bool, fmt: str | None, strict: bool, quiet: bool) -> int:
+    """--fix / --diff: fix, then report what is left and what was fixed (gym_scaffold/fix_run.py)."""
+    from gym_scaffold.fix_run import run_fix
+    from gym_scaffold.report import default_format, render
+
+    fixed = run_fix(options, unsafe=unsafe, diff_only=diff_only)
+    said = "".join(line + "\n" for line in fixed.lines())
+    if fixed.diff is not None:  # --diff: the diff is the output
+        sys.stdout.write(fixed.diff)
+        sys.stderr.write(said)
+        return 1 if fixed.changed else 0
+    fmt = fmt or default_format(os.environ)
+    color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(render(fixed.result, fmt, color=color, show_notes=not quiet))
+    (sys.stdout if fmt == "text" else sys.stderr).write(said)  # json, sarif: stdout stays the report
+    sys.stdout.flush()
+    return 1 if fixed.refused or fixed.result.failed(strict=strict) else 0

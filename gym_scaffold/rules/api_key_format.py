@@ -17,6 +17,7 @@ Passing:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from gym_scaffold.config.grammar import is_interpolation
 from gym_scaffold.config.model import ConfigView
@@ -32,6 +33,9 @@ from gym_scaffold.secrets import (
     PLACEHOLDER,
     key_faults,
 )
+
+if TYPE_CHECKING:
+    from gym_scaffold.fix import Fix, FixContext
 
 ID = "api-key-format"
 SEVERITY = "error"
@@ -62,3 +66,44 @@ def check(view: ConfigView) -> Iterator[Problem]:
         for fault in key_faults(value):
             message, hint = _WORDING[fault]
             yield view.problem(item.path, ID, message, hint=hint)
+
+
+FIX = "safe"
+_FIXABLE = frozenset({KEY_AROUND_NEWLINE, KEY_AROUND_WHITESPACE, KEY_QUOTES, KEY_BEARER})
+_QUOTES = "'\"`"
+
+
+def cleaned(key: str) -> str:
+    """`key` without surrounding whitespace, quote characters and a `Bearer ` prefix."""
+    previous = None
+    while previous != key:
+        previous = key
+        key = key.strip()
+        if key[:1] and key[0] in _QUOTES:
+            key = key[1:]
+        if key[-1:] and key[-1] in _QUOTES:
+            key = key[:-1]
+        if key[:6].lower() == "bearer" and (len(key) == 6 or key[6].isspace() or key[6] == ":"):
+            key = key[7:]
+    return key
+
+
+def fix(problem: Problem, context: FixContext) -> Fix | None:
+    """Surrounding whitespace, quote characters and a `Bearer ` prefix are removed from the
+    key, in the quoting it was written with. Whitespace inside the key and non-ASCII
+    characters are left to a person: the key itself is damaged."""
+    from gym_scaffold.fix import Fix, Replace
+
+    source = context.yaml(problem.path)
+    entry = source.value_at(problem.line, problem.column) if source is not None else None
+    value = getattr(entry.node, "value", None) if entry is not None else None
+    if not isinstance(value, str):
+        return None
+    faults = [fault for fault in key_faults(value) if _WORDING[fault][0] == problem.message]
+    if not faults or not set(faults) <= _FIXABLE:
+        return None
+    new = cleaned(value)
+    if not new or set(key_faults(new)) & _FIXABLE:
+        return None
+    edit = source.replace_scalar(entry, new)
+    return Fix((Replace(source.source.path, edit),), secrets=(value, new)) if edit is not None else None
