@@ -249,7 +249,7 @@ class Overlay(Validator):
                 if os.path.normpath(path) == os.path.normpath(self.env_path):
                     self.check_env(env)
                 elif path.suffix in discover.YAML_SUFFIXES:
-                    self.check_file(path, env)
+                    self.result.merge(self.check_file(path, env)[0])
         return self.result.problems
 
     def problems(self, paths: Iterable[Path]) -> list[Problem]:

@@ -74,7 +74,7 @@ def command(
         use_cache=not no_cache and os.environ.get("GYM_SCAFFOLD_NO_CACHE") != "1",
     )
     if fix or diff:
-        return _fix(options, unsafe=unsafe_fixes, diff_only=diff, fmt=fmt, strict=strict, quiet=quiet)
+        return _fix(options, unsafe=unsafe_fixes, diff_only=diff, fmt=fmt, strict=strict, notes=verbose and not quiet)
     result = run_validate(options)
     fmt = fmt or default_format(os.environ)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -83,7 +83,7 @@ def command(
     return 1 if result.failed(strict=strict) else 0
 
 
-def _fix(options: ValidateOptions, *, unsafe: bool, diff_only: bool, fmt: str | None, strict: bool, quiet: bool) -> int:
+def _fix(options: ValidateOptions, *, unsafe: bool, diff_only: bool, fmt: str | None, strict: bool, notes: bool) -> int:
     """--fix / --diff: fix, then report what is left and what was fixed (gym_scaffold/fix_run.py)."""
     from gym_scaffold.fix_run import run_fix
     from gym_scaffold.report import default_format, render
@@ -96,7 +96,7 @@ def _fix(options: ValidateOptions, *, unsafe: bool, diff_only: bool, fmt: str | 
         return 1 if fixed.changed else 0
     fmt = fmt or default_format(os.environ)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    sys.stdout.write(render(fixed.result, fmt, color=color, show_notes=not quiet))
+    sys.stdout.write(render(fixed.result, fmt, color=color, show_notes=notes))
     (sys.stdout if fmt == "text" else sys.stderr).write(said)  # json, sarif: stdout stays the report
     sys.stdout.flush()
     return 1 if fixed.refused or fixed.result.failed(strict=strict) else 0
