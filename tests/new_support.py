@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "templates" / "openai-model"
+TEMPLATES = REPO / "templates"  # one Copier template: copier.yml, _shared/, a subdirectory per kind
 
 # NeMo Gym's own lint settings (pyproject.toml of NVIDIA-NeMo/Gym), so generated code is
 # checked the way a NeMo Gym checkout checks it.
@@ -115,8 +115,8 @@ def run_cli(
 
 
 def copy_template_as_git_repo(dest: Path) -> Path:
-    """The template in a git repository of its own, tagged 1.0.0 (what `copier update` needs)."""
-    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    """The templates in a git repository of their own, tagged 1.0.0 (what `copier update` needs)."""
+    shutil.copytree(TEMPLATES, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "template 1.0.0")

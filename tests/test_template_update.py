@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from new_support import (
-    TEMPLATE,
+    TEMPLATES,
     clean_env,
     copy_template_as_git_repo,
     git,
@@ -18,10 +18,11 @@ from new_support import (
     run_cli,
 )
 
-from gym_scaffold import scaffold
+from gym_scaffold import answers as server_answers
+from gym_scaffold import template_repo
 
 COPIER = [sys.executable, "-m", "copier"]
-APP_JINJA = Path("responses_api_models") / "{{ server_name }}" / "app.py.jinja"
+APP_JINJA = Path("_shared") / "forwarder_app.py.jinja"
 USER_LINE = "# my own note, kept across updates\n"
 TEMPLATE_LINE = "# New in the template: a line every generated server gets.\n"
 
@@ -50,7 +51,7 @@ def edit_server(server: Path) -> None:
     app.write_text("".join(lines[:1] + [USER_LINE] + lines[1:]))
 
 
-# Values each question must accept / refuse, in copier.yml and in scaffold.OpenAIModelAnswers.
+# Values each question must accept / refuse, in copier.yml and in answers.ServerAnswers.
 CASES = [
     ("server_name", "openai_model", True),
     ("server_name", "_private2", True),
@@ -95,14 +96,14 @@ def test_copier_and_cli_validate_answers_alike(
     import copier as copier_api
 
     try:
-        scaffold.parse_answers({question: value})
+        server_answers.parse_answers({question: value})
         cli_ok = True
-    except scaffold.AnswersError as exc:
+    except server_answers.AnswersError as exc:
         assert exc.question == question
         cli_ok = False
     try:
         copier_api.run_copy(
-            str(TEMPLATE), str(tmp_path / "out"), data={question: value}, defaults=True, quiet=True
+            str(TEMPLATES), str(tmp_path / "out"), data={question: value}, defaults=True, quiet=True
         )
         copier_ok = True
     except ValueError as exc:
@@ -121,7 +122,7 @@ def test_plain_copier_copy_renders_the_same_server(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     copier(
         "copy", "--defaults", "--quiet", "-d", "model=m1", "-d", "max_concurrent_requests=2",
-        str(TEMPLATE), str(by_copier), cwd=tmp_path,
+        str(TEMPLATES), str(by_copier), cwd=tmp_path,
     )  # fmt: skip
     a = by_cli / "responses_api_models" / "openai_model"
     b = by_copier / "responses_api_models" / "openai_model"
@@ -150,8 +151,7 @@ def test_update_through_the_recorded_template_repository(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     server = gym / "responses_api_models" / "openai_model"
     answers = load_yaml(server / ".copier-answers.yml")
-    assert Path(answers["_src_path"]).is_absolute()
-    assert answers["_src_path"] == str((home / "openai-model").resolve())
+    assert answers["_src_path"] == str((home / "model-servers").resolve())
     first_tag = answers["_commit"]
     git(gym, "add", "-A")
     git(gym, "commit", "-q", "-m", "generated")
@@ -160,9 +160,9 @@ def test_update_through_the_recorded_template_repository(tmp_path: Path) -> None
 
     # A new gym-scaffold carries a changed template: recording it adds a newer tag.
     changed = tmp_path / "template-v2"
-    shutil.copytree(TEMPLATE, changed)
+    shutil.copytree(TEMPLATES, changed)
     change_template(changed)
-    ref = scaffold.sync_template(changed, home)
+    ref = template_repo.sync_template(changed, home)
     assert ref.created and ref.tag != first_tag
 
     copier(
@@ -249,3 +249,15 @@ def test_update_refuses_a_dirty_work_tree(tmp_path: Path) -> None:
     assert "dirty" in (done.stdout + done.stderr).lower()
     assert USER_LINE in (server / "app.py").read_text()
     assert TEMPLATE_LINE not in (server / "app.py").read_text()
+
+
+def test_templates_version_names_their_content() -> None:
+    """The tag every machine gives this content: a template change must come with a new version
+    in templates/VERSION, or two machines would tag different content alike."""
+    version, recorded = template_repo.recorded_version(TEMPLATES)
+    digest = template_repo.content_hash(TEMPLATES)
+    assert recorded == digest, (
+        f"templates/ changed since version {version}: write a higher version and "
+        f"sha256:{digest} into templates/VERSION"
+    )
+    assert template_repo.version_tag(TEMPLATES) == version
