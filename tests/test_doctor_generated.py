@@ -1,0 +1,59 @@
+"""`doctor` on servers made by `gym-scaffold new`, against a real local server playing the provider."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from new_support import ChatOnlyUpstream, clean_env, make_gym_tree, run_cli
+
+KEYS = {  # fake keys, each shaped like its provider's
+    "nim": "nvapi-DoctorE2Eabcdefghijklmnopqrstuvwxyz0123456789",
+    "azure": "0123456789abcdef0123456789abcdef",
+}
+MODEL = "e2e-configured-model"
+
+# provider -> (key header, api-version the upstream requires, URL path)
+PROVIDERS = {
+    "nim": ("Authorization", None, "/v1"),
+    "azure": ("api-key", "2024-10-21", "/openai/deployments/e2e-configured-model"),
+}
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+@pytest.mark.parametrize("key_is_right", [True, False])
+def test_doctor_on_a_generated_server(tmp_path: Path, provider: str, key_is_right: bool) -> None:
+    header, api_version, path = PROVIDERS[provider]
+    key = KEYS[provider]
+    upstream = ChatOnlyUpstream(key, api_key_header=header, api_version=api_version)
+    upstream.start()
+    try:
+        gym = make_gym_tree(tmp_path / "Gym")
+        used_key = key if key_is_right else key[:-6] + "fedcba"
+        env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), E2E_KEY=used_key)
+        args = [
+            "new", "openai-model", "--no-input", "--provider", provider, "--name", "gen_model", "--model", MODEL,
+            "--base-url", upstream.root + path, "--api-key-env", "E2E_KEY",
+        ]  # fmt: skip
+        done = run_cli(args, cwd=gym, env=env)
+        assert done.returncode == 0, done.stderr
+        config = "responses_api_models/gen_model/configs/gen_model.yaml"
+        checked = run_cli(["doctor", "--config", config, "--format", "json"], cwd=gym, env=env)
+        assert used_key not in checked.stdout + checked.stderr
+        report = json.loads(checked.stdout)
+        (diagnosis,) = report["diagnoses"]
+        if key_is_right:
+            assert checked.returncode == 0, checked.stdout
+            assert diagnosis["category"] == "ok"
+            posts = [seen for seen in upstream.seen if seen["body"] is not None]
+            assert posts and posts[-1]["path"] == path + "/chat/completions"  # chat, not /responses
+            if provider == "azure":
+                assert posts[-1]["query"] == "api-version=2024-10-21"
+                assert posts[-1]["headers"]["api-key"] == key
+        else:
+            assert checked.returncode == 1
+            assert diagnosis["category"] == "invalid_api_key"
+            assert "policy_api_key" in diagnosis["fix"]
+    finally:
+        upstream.stop()
