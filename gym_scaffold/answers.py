@@ -139,7 +139,7 @@ def default_server_name(template: str, provider: str) -> str:
     if template == "azure-openai-model":
         return "azure_deployment_model"
     if template == "vllm-model":
-        return "vllm_model"
+        return "my_vllm_model"  # not vllm_model: the server it builds on
     return {"openai": "openai_model", "vllm": "vllm_chat_model"}.get(provider, f"{provider}_model")
 
 
@@ -176,8 +176,8 @@ class ServerAnswers(BaseModel):
     provider: str = "openai"
     server_name: str = ""
     instance_name: str = "policy_model"
+    base_url: str = ""  # before model: an error names the first missing one, in the order they are asked
     model: str = ""
-    base_url: str = ""
     upstream_api: UpstreamAPI = "responses"
     api_version: str = ""
     openrouter_referer: str = ""
@@ -272,6 +272,8 @@ class ServerAnswers(BaseModel):
                 raise AnswersError("api_version", "must look like 2024-10-21 (or 2025-04-01-preview)")
             if not self.api_version and "/openai/deployments/" in self.base_url:
                 raise AnswersError("api_version", "the deployments URL form needs an api-version, e.g. 2024-10-21")
+        if self.template == "vllm-model" and self.server_name == "vllm_model":
+            raise AnswersError("server_name", "is NeMo Gym's own vllm_model, which this server builds on")
         if self.template != "vllm-model" and "," in self.base_url:
             raise AnswersError("base_url", "one URL only (several replicas are for vllm-model)")
         return self

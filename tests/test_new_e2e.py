@@ -189,13 +189,16 @@ TOOL_DRIVER = textwrap.dedent(
     """
 )
 
-# provider -> (extra `new` arguments, key header, api-version the upstream requires, URL path)
+# case -> (`new` arguments, key header, api-version the upstream requires, URL path)
 CHAT_PROVIDERS = {
-    "nim": ([], "Authorization", None, "/v1"),
-    "openrouter": (["--openrouter-title", "gym-e2e"], "Authorization", None, "/api/v1"),
-    "vllm": ([], "Authorization", None, "/v1"),
-    "ollama": ([], "Authorization", None, "/v1"),
-    "azure": ([], "api-key", "2024-10-21", "/openai/deployments/e2e-configured-model"),
+    "nim": (["openai-model", "--provider", "nim"], "Authorization", None, "/v1"),
+    "openrouter": (
+        ["openai-model", "--provider", "openrouter", "--openrouter-title", "gym-e2e"], "Authorization", None, "/api/v1"
+    ),
+    "vllm": (["openai-model", "--provider", "vllm"], "Authorization", None, "/v1"),
+    "ollama": (["openai-model", "--provider", "ollama"], "Authorization", None, "/v1"),
+    "azure": (["openai-model", "--provider", "azure"], "api-key", "2024-10-21", "/openai/deployments/e2e-configured-model"),
+    "azure-openai-model": (["azure-openai-model"], "api-key", "2024-10-21", "/openai/deployments/e2e-configured-model"),
 }
 
 
@@ -208,8 +211,8 @@ def test_chat_completions_provider_under_nemo_gym(tmp_path: Path, nemo_gym_pytho
         gym = make_gym_tree(tmp_path / "Gym")
         env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), E2E_KEY=KEY)
         args = [
-            "new", "openai-model", "--no-input", "--provider", provider, "--name", NAME, "--model", MODEL,
-            "--base-url", upstream.root + path, "--api-key-env", "E2E_KEY", *extra,
+            "new", *extra, "--no-input", "--name", NAME, "--model", MODEL,
+            "--base-url", upstream.root + path, "--api-key-env", "E2E_KEY",
         ]  # fmt: skip
         done = run_cli(args, cwd=gym, env=env)
         assert done.returncode == 0, done.stderr
@@ -240,10 +243,34 @@ def test_chat_completions_provider_under_nemo_gym(tmp_path: Path, nemo_gym_pytho
         tool_message = second["body"]["messages"][-1]
         assert tool_message == {"role": "tool", "content": "18 C, sunny", "tool_call_id": "call_e2e_42"}
         assert second["body"]["messages"][-2]["tool_calls"][0]["id"] == "call_e2e_42"
-        if provider == "azure":
+        if provider.startswith("azure"):
             assert first["headers"]["api-key"] == KEY and "Authorization" not in first["headers"]
             assert first["query"] == "api-version=2024-10-21"
         if provider == "openrouter":
             assert first["headers"]["X-Title"] == "gym-e2e"
     finally:
         upstream.stop()
+
+
+@pytest.mark.parametrize("template", ["azure-openai-model", "vllm-model"])
+def test_generated_tests_of_every_template_pass_under_nemo_gym(
+    tmp_path: Path, nemo_gym_python: Path, template: str
+) -> None:
+    gym = make_gym_tree(tmp_path / "Gym")
+    env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"))
+    args = ["new", template, "--no-input", "--name", NAME, "--model", MODEL]
+    if template == "azure-openai-model":
+        args += ["--base-url", "https://res.openai.azure.com/openai/deployments/dep"]
+    done = run_cli(args, cwd=gym, env=env)
+    assert done.returncode == 0, done.stderr
+    tests = subprocess.run(
+        [str(nemo_gym_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", f"responses_api_models/{NAME}"],
+        cwd=gym,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    assert " passed" in tests.stdout and "failed" not in tests.stdout

@@ -143,6 +143,39 @@ def openai_model(**options: Any) -> int:
     return _new("openai-model", options)
 
 
+@_common_options("azure-openai-model")
+@click.option(
+    "--api-version",
+    help="The api-version query parameter (default 2024-10-21; none for the .../openai/v1 URL form).",
+)
+@click.option(
+    "--max-concurrent-requests",
+    help="Cap on in-flight upstream requests (positive integer; default no cap).",
+)
+def azure_openai_model(**options: Any) -> int:
+    """A model server for an Azure OpenAI deployment (api-key header, api-version), plus env.yaml."""
+    return _new("azure-openai-model", options)
+
+
+@_common_options("vllm-model")
+@click.option(
+    "--token-ids/--no-token-ids",
+    "return_token_id_information",
+    default=None,
+    help="Return prompt and generation token IDs and log-probs, for training (default on).",
+)
+@click.option(
+    "--reasoning-parser/--no-reasoning-parser",
+    "uses_reasoning_parser",
+    default=None,
+    help="vLLM runs with --reasoning-parser (default off).",
+)
+@click.option("--chat-template-kwargs", help="YAML mapping for the chat template, e.g. '{enable_thinking: false}'.")
+def vllm_model(**options: Any) -> int:
+    """A model server on NeMo Gym's vllm_model for a running vLLM server (token IDs for training)."""
+    return _new("vllm-model", options)
+
+
 def _new(template: str, options: dict[str, Any]) -> int:
     from gym_scaffold import answers, scaffold, template_repo
 
