@@ -57,3 +57,56 @@ def test_doctor_on_a_generated_server(tmp_path: Path, provider: str, key_is_righ
             assert "policy_api_key" in diagnosis["fix"]
     finally:
         upstream.stop()
+
+
+def test_doctor_names_a_missing_azure_api_version(tmp_path: Path) -> None:
+    key = KEYS["azure"]
+    upstream = ChatOnlyUpstream(key, api_key_header="api-key", api_version="2024-10-21")
+    upstream.start()
+    try:
+        gym = make_gym_tree(tmp_path / "Gym")
+        env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), AZURE_OPENAI_API_KEY=key)
+        url = upstream.root + "/openai/deployments/" + MODEL
+        done = run_cli(["new", "azure-openai-model", "--no-input", "--base-url", url, "--model", MODEL], gym, env)
+        assert done.returncode == 0, done.stderr
+        config = gym / "responses_api_models" / "azure_deployment_model" / "configs" / "azure_deployment_model.yaml"
+        text = config.read_text()
+        config.write_text(text.replace('      default_query:\n        api-version: "2024-10-21"\n', ""))
+        assert "api-version" not in config.read_text()
+        checked = run_cli(["doctor", "--config", str(config.relative_to(gym)), "--format", "json"], gym, env)
+        assert checked.returncode == 1, checked.stdout
+        (diagnosis,) = json.loads(checked.stdout)["diagnoses"]
+        assert "api-version" in diagnosis["message"]
+        assert "default_query: {api-version: ...} under policy_model.responses_api_models.azure_deployment_model" in diagnosis["fix"]
+        assert upstream.seen == []  # found without a request
+    finally:
+        upstream.stop()
+
+
+@pytest.mark.parametrize("key_is_right", [True, False])
+def test_doctor_on_a_vllm_model_server(tmp_path: Path, key_is_right: bool) -> None:
+    key = "vllm-secret-0123456789"  # vLLM started with --api-key
+    upstream = ChatOnlyUpstream(key)
+    upstream.start()
+    try:
+        gym = make_gym_tree(tmp_path / "Gym")
+        env = clean_env(
+            GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), VLLM_API_KEY=key if key_is_right else key + "x"
+        )
+        done = run_cli(["new", "vllm-model", "--no-input", "--base-url", upstream.root + "/v1", "--model", MODEL],
+                       gym, env)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        config = "responses_api_models/my_vllm_model/configs/my_vllm_model.yaml"
+        checked = run_cli(["doctor", "--config", config, "--format", "json"], gym, env)
+        (diagnosis,) = json.loads(checked.stdout)["diagnoses"]
+        assert upstream.seen[0]["path"] == "/v1/models" and upstream.seen[0]["body"] is None
+        if key_is_right:
+            assert checked.returncode == 0, checked.stdout
+            assert diagnosis["category"] == "ok"
+            assert upstream.seen[-1]["path"] == "/v1/chat/completions"
+        else:
+            assert checked.returncode == 1
+            assert diagnosis["category"] == "invalid_api_key"
+            assert "policy_api_key" in diagnosis["fix"]
+    finally:
+        upstream.stop()

@@ -307,6 +307,7 @@ def from_configs(
             if str(s.body.get("api_key_header", "")).lower() == "api-key":
                 target.provider_hint = "azure"
             if s.implementation == "azure_openai_model" or target.provider_hint == "azure":
+                target.api_version_where = f"default_query: {{api-version: ...}} under {describe(composed, base)}"
                 dq = s.body.get("default_query")
                 if isinstance(dq, dict) and isinstance(dq.get("api-version"), str):
                     target.azure_api_version = dq["api-version"]
