@@ -48,6 +48,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="gym-scaffold-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env |= {"GYM_SCAFFOLD_TEMPLATE_HOME": str(work / "template-home"), "OPENAI_API_KEY": ""}
+    # Installed packages come with their bytecode (copier's does, from pip); an editable
+    # gym-scaffold under PYTHONDONTWRITEBYTECODE would recompile its modules on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     bindir = Path(sys.executable).parent
     copier_data = [x for k, v in ANSWERS.items() for x in ("-d", f"{k}={v}")]
 
