@@ -195,9 +195,24 @@ class ChatOnlyUpstream:
     deployment, which also refuses a request without them. Asked with tools, it calls the
     first tool; given that tool's output, it answers with text. Records every request."""
 
-    def __init__(self, key: str, api_key_header: str = "Authorization", api_version: str | None = None) -> None:
+    # A 401 as each provider words it.
+    UNAUTHORIZED = {
+        "openai": {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                             "code": "invalid_api_key"}},
+        "nim": {"status": 401, "title": "Unauthorized", "detail": "Authentication failed"},
+        "openrouter": {"error": {"message": "No auth credentials found", "code": 401}},
+        "azure": {"error": {"code": "401", "message": "Access denied due to invalid subscription key or wrong API "
+                            "endpoint. Make sure to provide a valid key for an active subscription and use a "
+                            "correct regional API endpoint for your resource."}},
+        "vllm": {"error": "Unauthorized"},
+    }  # fmt: skip
+
+    def __init__(
+        self, key: str, api_key_header: str = "Authorization", api_version: str | None = None, shape: str = "openai"
+    ) -> None:
         self.seen: list[dict] = []
         upstream = self
+        unauthorized = self.UNAUTHORIZED[shape]
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -207,7 +222,7 @@ class ChatOnlyUpstream:
                 sent = self.headers.get(api_key_header, "")
                 expected = f"Bearer {key}" if api_key_header == "Authorization" else key
                 if sent != expected:
-                    return self._send(401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}})
+                    return self._send(401, unauthorized)
                 if api_version is not None and f"api-version={api_version}" not in query.split("&"):
                     return self._send(404, {"error": {"code": "404", "message": "Resource not found"}})
                 if not path.endswith("/chat/completions"):
@@ -241,7 +256,7 @@ class ChatOnlyUpstream:
                 sent = self.headers.get(api_key_header, "")
                 expected = f"Bearer {key}" if api_key_header == "Authorization" else key
                 if sent != expected:
-                    return self._send(401, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}})
+                    return self._send(401, unauthorized)
                 if path.endswith("/models"):
                     return self._send(200, {"object": "list", "data": [{"id": "e2e-configured-model", "object": "model"}]})
                 self._send(404, {"detail": "Not Found"})

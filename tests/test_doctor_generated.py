@@ -10,30 +10,36 @@ from new_support import ChatOnlyUpstream, clean_env, make_gym_tree, run_cli
 
 KEYS = {  # fake keys, each shaped like its provider's
     "nim": "nvapi-DoctorE2Eabcdefghijklmnopqrstuvwxyz0123456789",
+    "openrouter": "sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd",
+    "ollama": "ollama-local-key-0123",
     "azure": "0123456789abcdef0123456789abcdef",
+    "azure-openai-model": "0123456789abcdef0123456789abcdef",
 }
 MODEL = "e2e-configured-model"
 
-# provider -> (key header, api-version the upstream requires, URL path)
+# case -> (`new` arguments, key header, api-version the upstream requires, URL path, 401 shape)
 PROVIDERS = {
-    "nim": ("Authorization", None, "/v1"),
-    "azure": ("api-key", "2024-10-21", "/openai/deployments/e2e-configured-model"),
+    "nim": (["openai-model", "--provider", "nim"], "Authorization", None, "/v1", "nim"),
+    "openrouter": (["openai-model", "--provider", "openrouter"], "Authorization", None, "/api/v1", "openrouter"),
+    "ollama": (["openai-model", "--provider", "ollama"], "Authorization", None, "/v1", "openai"),
+    "azure": (["openai-model", "--provider", "azure"], "api-key", "2024-10-21", "/openai/deployments/dep", "azure"),
+    "azure-openai-model": (["azure-openai-model"], "api-key", "2024-10-21", "/openai/deployments/dep", "azure"),
 }
 
 
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
 @pytest.mark.parametrize("key_is_right", [True, False])
 def test_doctor_on_a_generated_server(tmp_path: Path, provider: str, key_is_right: bool) -> None:
-    header, api_version, path = PROVIDERS[provider]
+    command, header, api_version, path, shape = PROVIDERS[provider]
     key = KEYS[provider]
-    upstream = ChatOnlyUpstream(key, api_key_header=header, api_version=api_version)
+    upstream = ChatOnlyUpstream(key, api_key_header=header, api_version=api_version, shape=shape)
     upstream.start()
     try:
         gym = make_gym_tree(tmp_path / "Gym")
         used_key = key if key_is_right else key[:-6] + "fedcba"
         env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), E2E_KEY=used_key)
         args = [
-            "new", "openai-model", "--no-input", "--provider", provider, "--name", "gen_model", "--model", MODEL,
+            "new", *command, "--no-input", "--name", "gen_model", "--model", MODEL,
             "--base-url", upstream.root + path, "--api-key-env", "E2E_KEY",
         ]  # fmt: skip
         done = run_cli(args, cwd=gym, env=env)
@@ -48,7 +54,7 @@ def test_doctor_on_a_generated_server(tmp_path: Path, provider: str, key_is_righ
             assert diagnosis["category"] == "ok"
             posts = [seen for seen in upstream.seen if seen["body"] is not None]
             assert posts and posts[-1]["path"] == path + "/chat/completions"  # chat, not /responses
-            if provider == "azure":
+            if provider.startswith("azure"):
                 assert posts[-1]["query"] == "api-version=2024-10-21"
                 assert posts[-1]["headers"]["api-key"] == key
         else:

@@ -197,6 +197,7 @@ CHAT_PROVIDERS = {
     ),
     "vllm": (["openai-model", "--provider", "vllm"], "Authorization", None, "/v1"),
     "ollama": (["openai-model", "--provider", "ollama"], "Authorization", None, "/v1"),
+    "custom": (["openai-model", "--provider", "custom"], "Authorization", None, "/v1"),
     "azure": (["openai-model", "--provider", "azure"], "api-key", "2024-10-21", "/openai/deployments/e2e-configured-model"),
     "azure-openai-model": (["azure-openai-model"], "api-key", "2024-10-21", "/openai/deployments/e2e-configured-model"),
 }

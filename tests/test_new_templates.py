@@ -151,3 +151,35 @@ def test_generated_code_of_every_template_passes_ruff(gym: Path, env: dict[str, 
     ruff = Path(sys.executable).with_name("ruff")
     lint = subprocess.run([str(ruff), "check", "responses_api_models"], cwd=gym, capture_output=True, text=True, check=False)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--provider", "nim"], "chat_completions"),
+        (["--provider", "vllm", "--model", "m", "--upstream-api", "responses"], "responses"),
+        (["--provider", "openai", "--upstream-api", "chat-completions"], "chat_completions"),
+    ],
+)
+def test_upstream_api_overrides_the_preset(gym: Path, env: dict[str, str], args: list[str], expected: str) -> None:
+    done = run_cli(["new", "openai-model", "--no-input", "--name", "m1", *args], cwd=gym, env=env)
+    assert done.returncode == 0, done.stderr
+    block = load_yaml(gym / "responses_api_models" / "m1" / "configs" / "m1.yaml")["policy_model"][
+        "responses_api_models"
+    ]["m1"]
+    assert block.get("upstream_api", "responses") == expected
+    assert load_yaml(gym / "responses_api_models" / "m1" / ".copier-answers.yml")["upstream_api"] == expected
+
+
+def test_openrouter_headers(gym: Path, env: dict[str, str]) -> None:
+    args = ["--provider", "openrouter", "--openrouter-referer", "https://example.org/app", "--openrouter-title", "My App"]
+    done = run_cli(["new", "openai-model", "--no-input", *args], cwd=gym, env=env)
+    assert done.returncode == 0, done.stderr
+    server = gym / "responses_api_models" / "openrouter_model"
+    block = load_yaml(server / "configs" / "openrouter_model.yaml")["policy_model"]["responses_api_models"][
+        "openrouter_model"
+    ]
+    assert block["openai_default_headers"] == {"HTTP-Referer": "https://example.org/app", "X-Title": "My App"}
+    assert block["upstream_api"] == "chat_completions"
+    assert load_yaml(gym / "env.yaml")["policy_base_url"] == "https://openrouter.ai/api/v1"
+    assert "$OPENROUTER_API_KEY is not set" in done.stdout
