@@ -1,7 +1,7 @@
 """`gym-scaffold new <template>`: parse options, ask what is missing, call `gym_scaffold.scaffold`.
 
 Imports stay light: `scaffold` (and pydantic with it) is imported when the command runs,
-not when `gym-scaffold --help` lists it; copier only when `scaffold.new_openai_model`
+not when `gym-scaffold --help` lists it; copier only when `scaffold.new_server`
 renders.
 """
 
