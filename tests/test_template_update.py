@@ -86,6 +86,10 @@ CASES = [
     ("max_concurrent_requests", 0, False),
     ("max_concurrent_requests", -5, False),
     ("max_concurrent_requests", True, False),
+    ("provider", "nim", True),
+    ("provider", "anthropic", False),
+    ("upstream_api", "chat_completions", True),
+    ("upstream_api", "grpc", False),
 ]
 
 
@@ -107,25 +111,49 @@ def test_copier_and_cli_validate_answers_alike(
         )
         copier_ok = True
     except ValueError as exc:
-        assert f"question '{question}'" in str(exc)
+        assert f"question '{question}'" in str(exc) or f"Invalid choice for '{question}'" in str(exc)
         copier_ok = False
     assert (cli_ok, copier_ok) == (ok, ok)
 
 
-def test_plain_copier_copy_renders_the_same_server(tmp_path: Path) -> None:
+# (gym-scaffold new arguments, the same answers for plain copier, the server's directory)
+PARITY = {
+    "openai-model": (
+        ["openai-model", "--model", "m1", "--max-concurrent-requests", "2"],
+        ["template=openai-model", "model=m1", "max_concurrent_requests=2"],
+        "openai_model",
+    ),
+    "openrouter": (
+        ["openai-model", "--provider", "openrouter", "--openrouter-title", "App"],
+        ["template=openai-model", "provider=openrouter", "openrouter_title=App"],
+        "openrouter_model",
+    ),
+    "azure-openai-model": (
+        ["azure-openai-model", "--base-url", "https://r.openai.azure.com/openai/deployments/d", "--model", "d"],
+        ["template=azure-openai-model", "base_url=https://r.openai.azure.com/openai/deployments/d", "model=d"],
+        "azure_deployment_model",
+    ),
+    "vllm-model": (
+        ["vllm-model", "--model", "m", "--no-token-ids", "--chat-template-kwargs", "{enable_thinking: false}"],
+        ["template=vllm-model", "model=m", "return_token_id_information=false",
+         "chat_template_kwargs={enable_thinking: false}"],
+        "my_vllm_model",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(PARITY))
+def test_plain_copier_copy_renders_the_same_server(tmp_path: Path, case: str) -> None:
+    cli_args, copier_answers, name = PARITY[case]
     env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"))
     by_cli = make_gym_tree(tmp_path / "by-cli")
     by_copier = make_gym_tree(tmp_path / "by-copier")
-    done = run_cli(
-        ["new", "openai-model", "--model", "m1", "--max-concurrent-requests", "2"], by_cli, env
-    )
+    done = run_cli(["new", *cli_args, "--no-input"], by_cli, env)
     assert done.returncode == 0, done.stderr
-    copier(
-        "copy", "--defaults", "--quiet", "-d", "model=m1", "-d", "max_concurrent_requests=2",
-        str(TEMPLATES), str(by_copier), cwd=tmp_path,
-    )  # fmt: skip
-    a = by_cli / "responses_api_models" / "openai_model"
-    b = by_copier / "responses_api_models" / "openai_model"
+    data = [part for answer in copier_answers for part in ("-d", answer)]
+    copier("copy", "--defaults", "--quiet", *data, str(TEMPLATES), str(by_copier), cwd=tmp_path)
+    a = by_cli / "responses_api_models" / name
+    b = by_copier / "responses_api_models" / name
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     assert files_a == files_b
