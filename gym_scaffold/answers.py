@@ -134,13 +134,16 @@ class AnswersError(ValueError):
         super().__init__(f"invalid answer to {label}: {message}")
 
 
-def default_server_name(template: str, provider: str) -> str:
-    """As copier.yml's default: never a stock NeMo Gym server whose fields differ from ours."""
+def default_server_name(template: str, provider: str, upstream_api: str | None = None) -> str:
+    """As copier.yml's default: never a stock NeMo Gym server whose fields differ from ours
+    (openai_model only when the config has nothing the stock openai_model lacks)."""
     if template == "azure-openai-model":
         return "azure_deployment_model"
     if template == "vllm-model":
         return "my_vllm_model"  # not vllm_model: the server it builds on
-    return {"openai": "openai_model", "vllm": "vllm_chat_model"}.get(provider, f"{provider}_model")
+    if provider == "openai":
+        return "openai_chat_model" if upstream_api in ("chat_completions", "chat-completions") else "openai_model"
+    return {"vllm": "vllm_chat_model"}.get(provider, f"{provider}_model")
 
 
 def with_defaults(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,7 +159,7 @@ def with_defaults(raw: Mapping[str, Any]) -> dict[str, Any]:
     preset = PRESETS.get(provider)
     if preset is None:
         raise ValueError(f"provider: must be one of {', '.join(PRESETS)}")
-    data.setdefault("server_name", default_server_name(template, provider))
+    data.setdefault("server_name", default_server_name(template, provider, data.get("upstream_api")))
     if data.get("base_url") is None and preset.base_url:
         data["base_url"] = preset.base_url
     if data.get("model") is None and preset.model:

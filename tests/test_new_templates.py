@@ -171,6 +171,13 @@ def test_upstream_api_overrides_the_preset(gym: Path, env: dict[str, str], args:
     assert load_yaml(gym / "responses_api_models" / "m1" / ".copier-answers.yml")["upstream_api"] == expected
 
 
+def test_openai_over_chat_completions_is_not_named_like_the_stock_server(gym: Path, env: dict[str, str]) -> None:
+    # The stock openai_model's schema has no upstream_api: the default name must not borrow it.
+    done = run_cli(["new", "openai-model", "--no-input", "--upstream-api", "chat-completions"], cwd=gym, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Validated responses_api_models/openai_chat_model/configs/openai_chat_model.yaml: no problems" in done.stdout
+
+
 def test_openrouter_headers(gym: Path, env: dict[str, str]) -> None:
     args = ["--provider", "openrouter", "--openrouter-referer", "https://example.org/app", "--openrouter-title", "My App"]
     done = run_cli(["new", "openai-model", "--no-input", *args], cwd=gym, env=env)

@@ -123,6 +123,11 @@ PARITY = {
         ["template=openai-model", "model=m1", "max_concurrent_requests=2"],
         "openai_model",
     ),
+    "openai-chat": (
+        ["openai-model", "--upstream-api", "chat-completions"],
+        ["template=openai-model", "upstream_api=chat_completions"],
+        "openai_chat_model",
+    ),
     "openrouter": (
         ["openai-model", "--provider", "openrouter", "--openrouter-title", "App"],
         ["template=openai-model", "provider=openrouter", "openrouter_title=App"],

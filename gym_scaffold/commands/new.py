@@ -208,7 +208,7 @@ def _new(template: str, options: dict[str, Any]) -> int:
                 given[question.name] = _ask(question, default, given, dest)
         elif "server_name" not in given:
             provider = given.get("provider") or answers.TEMPLATE_PROVIDER.get(template, "openai")
-            preferred = answers.default_server_name(template, provider)
+            preferred = answers.default_server_name(template, provider, given.get("upstream_api"))
             given["server_name"] = scaffold.free_server_name(dest, preferred)
             if given["server_name"] != preferred:
                 notes.append(
@@ -254,7 +254,8 @@ def _default_of(name: str, given: dict[str, Any], dest: Path) -> Any:
 
     if name == "server_name":
         provider = given.get("provider") or answers.TEMPLATE_PROVIDER.get(given["template"], "openai")
-        return scaffold.free_server_name(dest, answers.default_server_name(given["template"], provider))
+        preferred = answers.default_server_name(given["template"], provider, given.get("upstream_api"))
+        return scaffold.free_server_name(dest, preferred)
     try:
         value = answers.with_defaults(given).get(name)
     except ValueError:
