@@ -15,6 +15,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 ENV_KEYS = ("policy_base_url", "policy_api_key", "policy_model_name")
+_ENV_PREFIX = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def env_keys(prefix: str) -> tuple[str, str, str]:
+    """The env.yaml keys a server's config reads: <prefix>_base_url, _api_key, _model_name."""
+    return (f"{prefix}_base_url", f"{prefix}_api_key", f"{prefix}_model_name")
+
 
 # The same rules as the validators in templates/copier.yml (a test keeps them equal).
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -95,6 +102,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question("provider", "--provider", "Provider (" + ", ".join(PRESETS) + ")", ("openai-model",)),
     Question("server_name", "--name", "Server name (Python identifier)"),
     Question("instance_name", "--instance", "Instance name"),
+    Question("env_prefix", "--env-prefix", "Prefix of the env.yaml keys (policy, judge, ...)"),
     Question("base_url", "--base-url", "Base URL"),
     Question("model", "--model", "Model"),
     Question("upstream_api", "--upstream-api", "Upstream API (responses, chat_completions)", ("openai-model",)),
@@ -179,6 +187,7 @@ class ServerAnswers(BaseModel):
     provider: str = "openai"
     server_name: str = ""
     instance_name: str = "policy_model"
+    env_prefix: str = "policy"
     base_url: str = ""  # before model: an error names the first missing one, in the order they are asked
     model: str = ""
     upstream_api: UpstreamAPI = "responses"
@@ -213,6 +222,13 @@ class ServerAnswers(BaseModel):
             )
         if value in RESERVED_TOP_LEVEL:
             raise ValueError("is a reserved top-level key of NeMo Gym configs")
+        return value
+
+    @field_validator("env_prefix")
+    @classmethod
+    def _env_prefix(cls, value: str) -> str:
+        if not _ENV_PREFIX.match(value):
+            raise ValueError("must be lower-case letters, digits and underscores, starting with a letter")
         return value
 
     @field_validator("model")
@@ -270,6 +286,8 @@ class ServerAnswers(BaseModel):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> ServerAnswers:
+        if self.instance_name in env_keys(self.env_prefix):
+            raise AnswersError("env_prefix", "names the instance's own env.yaml key")
         if self.provider == "azure":
             if self.api_version and not _API_VERSION.match(self.api_version):
                 raise AnswersError("api_version", "must look like 2024-10-21 (or 2025-04-01-preview)")
@@ -285,8 +303,7 @@ class ServerAnswers(BaseModel):
         """The answers copier.yml asks for this template and provider."""
         asked = {q.name for q in questions_for(self.template, self.provider)}
         data = self.model_dump()
-        return {k: v for k, v in data.items() if k in asked or k in ("template", "server_name", "instance_name",
-                                                                      "model", "base_url")}
+        return {k: v for k, v in data.items() if k in asked or k == "template"}
 
 
 def _first_error(exc: ValidationError) -> AnswersError:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gym_scaffold import gitcheck, template_repo
-from gym_scaffold.answers import ENV_KEYS, PRESETS, ServerAnswers
+from gym_scaffold.answers import PRESETS, ServerAnswers, env_keys
 from gym_scaffold.problem import Severity
 from gym_scaffold.secrets import redact
 from gym_scaffold.template_repo import TemplateError, TemplateRef
@@ -70,55 +70,50 @@ def _yaml_str(value: str) -> str:
 
 
 def env_yaml_text(answers: ServerAnswers, api_key: str | None, api_key_env: str) -> str:
+    url_key, key_key, model_key = env_keys(answers.env_prefix)
     local_key = PRESETS[answers.provider].local_key
     if api_key:
-        key_line, origin = f"policy_api_key: {_yaml_str(api_key)}", f"from ${api_key_env}"
+        key_line, origin = f"{key_key}: {_yaml_str(api_key)}", f"from ${api_key_env}"
     elif local_key:
-        key_line = f"policy_api_key: {_yaml_str(local_key)}"
+        key_line = f"{key_key}: {_yaml_str(local_key)}"
         origin = f"any value works unless the server was started with --api-key (${api_key_env} was not set)"
     else:
-        key_line, origin = "policy_api_key: ???", f"??? = not set yet (${api_key_env} was not set)"
+        key_line, origin = f"{key_key}: ???", f"??? = not set yet (${api_key_env} was not set)"
     urls = [url.strip() for url in answers.base_url.split(",")]
-    # Several URLs (vLLM data-parallel replicas) are a list, which ${policy_base_url} passes on whole.
+    # Several URLs (vLLM data-parallel replicas) are a list, which ${..._base_url} passes on whole.
     base_url = _yaml_str(urls[0]) if len(urls) == 1 else "[" + ", ".join(_yaml_str(u) for u in urls) + "]"
     return (
         "# Endpoints and keys for NeMo Gym; read from the checkout root. Never commit this file.\n"
-        f"policy_base_url: {base_url}\n"
+        f"{url_key}: {base_url}\n"
         f"{key_line}  # {origin}\n"
-        f"policy_model_name: {_yaml_str(answers.model)}\n"
+        f"{model_key}: {_yaml_str(answers.model)}\n"
     )
 
 
-def _describe_existing_env(path: Path, answers: ServerAnswers) -> list[str]:
-    """What an existing env.yaml lacks for this server, as notes."""
+def _describe_existing_env(path: Path, answers: ServerAnswers) -> tuple[list[str], list[str]]:
+    """What an existing env.yaml lacks for this server: notes, and the keys it lacks."""
     from gym_scaffold.config.loader import load_file
 
+    url_key, key_key, model_key = keys = env_keys(answers.env_prefix)
     doc = load_file(path, ENV_FILE)
     if doc.problems or not isinstance(doc.data, dict):
         why = doc.problems[0].message if doc.problems else "it is not a mapping"
-        return [f"{ENV_FILE} exists but cannot be read ({why}); left unchanged: check it by hand"]
+        return [f"{ENV_FILE} exists but cannot be read ({why}); left unchanged: check it by hand"], []
     data = doc.data
     notes = []
-    missing = [k for k in ENV_KEYS if k not in data]
+    missing = [k for k in keys if k not in data]
     if missing:
         notes.append(f"{ENV_FILE} exists; left unchanged. It lacks: {', '.join(missing)}")
     else:
-        notes.append(f"{ENV_FILE} exists and has {', '.join(ENV_KEYS)}; left unchanged")
-    key = data.get("policy_api_key")
-    if "policy_api_key" in data and (key in (None, "", "???") or not isinstance(key, str)):
-        notes.append(
-            f"{ENV_FILE}: policy_api_key is not set yet ({redact(key) if isinstance(key, str) else key!r})"
-        )
+        notes.append(f"{ENV_FILE} exists and has {', '.join(keys)}; left unchanged")
+    key = data.get(key_key)
+    if key_key in data and (key in (None, "", "???") or not isinstance(key, str)):
+        notes.append(f"{ENV_FILE}: {key_key} is not set yet ({redact(key) if isinstance(key, str) else key!r})")
     urls = [url.strip() for url in answers.base_url.split(",")]
-    for env_key, answer in (
-        ("policy_base_url", urls[0] if len(urls) == 1 else urls),
-        ("policy_model_name", answers.model),
-    ):
+    for env_key, answer in ((url_key, urls[0] if len(urls) == 1 else urls), (model_key, answers.model)):
         if env_key in data and data[env_key] != answer:
-            notes.append(
-                f"{ENV_FILE}: {env_key} is {data[env_key]!r}; the server will use that, not {answer!r}"
-            )
-    return notes
+            notes.append(f"{ENV_FILE}: {env_key} is {data[env_key]!r}; the server will use that, not {answer!r}")
+    return notes, missing
 
 
 def _git_ignore_state(dest: Path) -> tuple[bool | None, bool]:
@@ -211,6 +206,7 @@ def new_server(
 ) -> Outcome:
     """Create responses_api_models/<name>/ under `dest`, then env.yaml and .gitignore as needed."""
     env = os.environ if environ is None else environ
+    key_key = env_keys(answers.env_prefix)[1]
     if api_key_env is None:
         api_key_env = PRESETS[answers.provider].api_key_env
     dest = Path(dest)
@@ -288,8 +284,10 @@ def new_server(
         files = sum(1 for p in server_dir.rglob("*") if p.is_file())
         outcome.done.append(f"created {rel_server}/ ({files} files)")
 
+        missing_keys: list[str] = []
         if env_exists:
-            outcome.notes.extend(_describe_existing_env(env_path, answers))
+            env_notes, missing_keys = _describe_existing_env(env_path, answers)
+            outcome.notes.extend(env_notes)
         else:
             fd = os.open(env_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             undo.append(lambda: env_path.unlink())
@@ -297,16 +295,16 @@ def new_server(
                 fh.write(env_yaml_text(answers, api_key, api_key_env))
             if api_key:
                 outcome.done.append(
-                    f"created {ENV_FILE} (policy_api_key from ${api_key_env}: {redact(api_key)}; mode 600)"
+                    f"created {ENV_FILE} ({key_key} from ${api_key_env}: {redact(api_key)}; mode 600)"
                 )
             elif PRESETS[answers.provider].local_key:
                 outcome.done.append(
-                    f"created {ENV_FILE} (policy_api_key: {PRESETS[answers.provider].local_key}, "
+                    f"created {ENV_FILE} ({key_key}: {PRESETS[answers.provider].local_key}, "
                     f"which a server started without --api-key accepts; ${api_key_env} is not set)"
                 )
             else:
                 outcome.done.append(
-                    f"created {ENV_FILE} (policy_api_key: ??? because ${api_key_env} is not set)"
+                    f"created {ENV_FILE} ({key_key}: ??? because ${api_key_env} is not set)"
                 )
 
         if needs_ignore:
@@ -342,8 +340,14 @@ def new_server(
 
     config_rel = f"{rel_server}/configs/{answers.server_name}.yaml"
     _validate_generated(dest, config_rel, env, outcome)
+    if missing_keys:
+        # The lines to add (never the key itself: it may be on screen or in a terminal log).
+        url_key, _, model_key = env_keys(answers.env_prefix)
+        values = {url_key: answers.base_url, key_key: f"<your key; ${api_key_env}>", model_key: answers.model}
+        lines = ", ".join(f"{k}: {values[k]}" for k in missing_keys)
+        outcome.next_steps.append(f"add to {ENV_FILE}: {lines}")
     if not env_exists and not api_key and not PRESETS[answers.provider].local_key:
-        outcome.next_steps.append(f"put your key in {ENV_FILE} (policy_api_key, now ???)")
+        outcome.next_steps.append(f"put your key in {ENV_FILE} ({key_key}, now ???)")
     outcome.next_steps.append(f"gym-scaffold doctor --config {config_rel}    # checks the endpoint, key and model")
     outcome.next_steps.append(f'ng_run "+config_paths=[{config_rel}]"')
     outcome.next_steps.append(f"ng_test +entrypoint={rel_server}")

@@ -116,3 +116,22 @@ def test_doctor_on_a_vllm_model_server(tmp_path: Path, key_is_right: bool) -> No
             assert "policy_api_key" in diagnosis["fix"]
     finally:
         upstream.stop()
+
+
+def test_doctor_fix_names_the_prefixed_key(tmp_path: Path) -> None:
+    key = KEYS["nim"]
+    upstream = ChatOnlyUpstream(key, shape="nim")
+    upstream.start()
+    try:
+        gym = make_gym_tree(tmp_path / "Gym")
+        env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), NVIDIA_API_KEY=key[:-6] + "fedcba")
+        args = ["new", "openai-model", "--no-input", "--provider", "nim", "--env-prefix", "judge",
+                "--instance", "judge_model", "--base-url", upstream.root + "/v1"]  # fmt: skip
+        assert run_cli(args, gym, env).returncode == 0
+        checked = run_cli(["doctor", "--config", "responses_api_models/nim_model/configs/nim_model.yaml",
+                           "--format", "json"], gym, env)  # fmt: skip
+        (diagnosis,) = json.loads(checked.stdout)["diagnoses"]
+        assert diagnosis["category"] == "invalid_api_key"
+        assert "judge_api_key in env.yaml" in diagnosis["fix"]
+    finally:
+        upstream.stop()

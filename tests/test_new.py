@@ -344,6 +344,7 @@ def test_asks_in_a_terminal_and_asks_again_after_a_bad_answer(
         "",  # provider: the default, openai
         "bad name", "taken", "chat_server",  # asked again at once for each, before the next question
         "",  # instance
+        "",  # env.yaml key prefix
         "ftp://x", "http://localhost:8000/v1",  # base URL
         "",  # upstream API: the preset's
         "0", "4",  # max concurrent requests
@@ -368,7 +369,7 @@ def test_asks_in_a_terminal_and_asks_again_after_a_bad_answer(
 
 
 def test_provider_is_asked_first_and_sets_the_defaults(gym: Path, env: dict[str, str]) -> None:
-    replies = ["vllm", "", "", "http://gpu-node:8000/v1", "", "my-org/my-model", "", ""]
+    replies = ["vllm", "", "", "", "http://gpu-node:8000/v1", "", "my-org/my-model", "", ""]
     code, output = _run_in_terminal(["new", "openai-model"], gym, env, replies)
     assert code == 0, output
     assert "[vllm_chat_model]" in output and "[http://localhost:8000/v1]" in output

@@ -190,3 +190,43 @@ def test_openrouter_headers(gym: Path, env: dict[str, str]) -> None:
     assert block["upstream_api"] == "chat_completions"
     assert load_yaml(gym / "env.yaml")["policy_base_url"] == "https://openrouter.ai/api/v1"
     assert "$OPENROUTER_API_KEY is not set" in done.stdout
+
+
+def test_env_prefix_names_the_env_yaml_keys(gym: Path, env: dict[str, str]) -> None:
+    args = ["new", "openai-model", "--no-input", "--provider", "nim", "--env-prefix", "judge", "--instance", "judge_model"]
+    done = run_cli(args, cwd=gym, env=env | {"NVIDIA_API_KEY": "nvapi-" + "k" * 40})
+    assert done.returncode == 0, done.stderr
+    assert "no problems" in done.stdout
+    block = load_yaml(gym / "responses_api_models" / "nim_model" / "configs" / "nim_model.yaml")["judge_model"][
+        "responses_api_models"
+    ]["nim_model"]
+    assert (block["openai_base_url"], block["openai_api_key"], block["openai_model"]) == (
+        "${judge_base_url}", "${judge_api_key}", "${judge_model_name}"
+    )  # fmt: skip
+    assert set(load_yaml(gym / "env.yaml")) == {"judge_base_url", "judge_api_key", "judge_model_name"}
+
+
+def test_an_existing_env_yaml_gets_the_lines_to_add(gym: Path, env: dict[str, str]) -> None:
+    (gym / "env.yaml").write_text("policy_base_url: https://api.openai.com/v1\npolicy_api_key: sk-x\npolicy_model_name: m\n")
+    before = (gym / "env.yaml").read_text()
+    done = run_cli(["new", "openai-model", "--no-input", "--provider", "openrouter", "--env-prefix", "judge"], gym, env)
+    assert done.returncode == 0, done.stderr
+    assert (gym / "env.yaml").read_text() == before
+    assert "It lacks: judge_base_url, judge_api_key, judge_model_name" in done.stdout
+    assert (
+        "add to env.yaml: judge_base_url: https://openrouter.ai/api/v1, judge_api_key: <your key; $OPENROUTER_API_KEY>, "
+        "judge_model_name: openai/gpt-4o-mini"
+    ) in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--env-prefix", "Judge"], "env_prefix (--env-prefix): must be lower-case letters"),
+        (["--env-prefix", "judge", "--instance", "judge_api_key"], "names the instance's own env.yaml key"),
+    ],
+)
+def test_env_prefix_refusals(gym: Path, env: dict[str, str], args: list[str], message: str) -> None:
+    done = run_cli(["new", "openai-model", "--no-input", *args], cwd=gym, env=env)
+    assert done.returncode == 2
+    assert message in done.stderr

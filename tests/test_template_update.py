@@ -87,6 +87,9 @@ CASES = [
     ("max_concurrent_requests", -5, False),
     ("max_concurrent_requests", True, False),
     ("provider", "nim", True),
+    ("env_prefix", "judge", True),
+    ("env_prefix", "Judge", False),
+    ("env_prefix", "judge-model", False),
     ("provider", "anthropic", False),
     ("upstream_api", "chat_completions", True),
     ("upstream_api", "grpc", False),
@@ -129,8 +132,8 @@ PARITY = {
         "openai_chat_model",
     ),
     "openrouter": (
-        ["openai-model", "--provider", "openrouter", "--openrouter-title", "App"],
-        ["template=openai-model", "provider=openrouter", "openrouter_title=App"],
+        ["openai-model", "--provider", "openrouter", "--openrouter-title", "App", "--env-prefix", "judge"],
+        ["template=openai-model", "provider=openrouter", "openrouter_title=App", "env_prefix=judge"],
         "openrouter_model",
     ),
     "azure-openai-model": (

@@ -99,6 +99,11 @@ def _common_options(template: str) -> Callable[[Callable[..., int]], Callable[..
                     help="Server name: responses_api_models/<name>/ (default: free, from the provider).",
                 ),
                 click.option("--instance", "instance_name", help="Instance name in the config (default policy_model)."),
+                click.option(
+                    "--env-prefix",
+                    help="Prefix of the env.yaml keys the config reads: <prefix>_base_url, <prefix>_api_key, "
+                    "<prefix>_model_name (default policy; judge for a judge model).",
+                ),
                 click.option("--model", help="Model sent upstream (default: the provider's)."),
                 click.option("--base-url", help="Base URL of the API (default: the provider's)."),
                 click.option(
