@@ -70,7 +70,10 @@ def update_server(
     outcome = UpdateOutcome(server_dir, old, ref.tag)
     if old == ref.tag:
         return outcome
-    if not template_repo.has_tag(ref.repo, old):
+    # Copier renders the old version from the source the answers file records (`~` expanded:
+    # this user's copy), so that is where the old version must be.
+    recorded_source = Path(recorded.get("_src_path", "")).expanduser()
+    if not (recorded_source.is_absolute() and template_repo.has_tag(recorded_source, old)):
         raise ScaffoldError(
             f"this server was generated from template version {old}, which this machine has never "
             f"recorded (it has {ref.tag}); Copier needs both to tell your edits from the template's. "
