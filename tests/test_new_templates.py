@@ -124,7 +124,9 @@ def test_vllm_model_validates_against_vllm_model(gym: Path, env: dict[str, str])
     }
     assert load_yaml(gym / "env.yaml")["policy_base_url"] == ["http://node1:8000/v1", "http://node2:8000/v1"]
     assert load_yaml(gym / "env.yaml")["policy_api_key"] == "EMPTY"
-    assert "vllm_model.schema.json" in (server / "configs" / "my_vllm_model.yaml").read_text().splitlines()[0]
+    modeline = (server / "configs" / "my_vllm_model.yaml").read_text().splitlines()[0]
+    assert modeline == "# yaml-language-server: $schema=../../../.gym-scaffold/schemas/responses_api_models.schema.json"
+    assert (server / "configs" / modeline.split("=", 1)[1]).resolve().is_file()  # exported by new
 
     # The config is checked against vllm_model's fields: a misspelt one is reported.
     config = server / "configs" / "my_vllm_model.yaml"
