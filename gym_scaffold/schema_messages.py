@@ -17,12 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from gym_scaffold.config.loader import DataPath
-from gym_scaffold.config.model import RESERVED_TOP_LEVEL_KEYS, SERVER_TYPES
+from gym_scaffold.config.model import (
+    COPY,
+    DELETE_KEY,
+    INHERIT_FROM,
+    RESERVED_TOP_LEVEL_KEYS,
+    SERVER_TYPES,
+)
 from gym_scaffold.problem import shorten
 from gym_scaffold.schema_files import CONFIG_FILE, collect_property_names, walk_evaluation_path
 
-INSTANCE_DIRECTIVES = ("_inherit_from", "_copy")
-DIRECTIVES = (*INSTANCE_DIRECTIVES, "_delete_key")
+INSTANCE_DIRECTIVES = (INHERIT_FROM, COPY)
+DIRECTIVES = (*INSTANCE_DIRECTIVES, DELETE_KEY)
 
 # Rules that report schema errors (the `rule` field of SchemaError).
 SERVER_SHAPE = "server-shape"
