@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gym_scaffold.derive import (
+from gym_scaffold.derive_schema import SchemaDeriver
+from gym_scaffold.derive_source import (
     DeriveError,
-    _base_names,
-    _Deriver,
-    _Module,
-    _name_of,
-    _Reader,
+    SourceModule,
+    SourceReader,
+    base_names,
     find_config_class,
+    name_of,
 )
 
 _MAX_DEPTH = 16
@@ -40,7 +40,7 @@ def _literal_default(value: ast.expr | None) -> tuple[bool, Any]:
     """(True, value) for a default readable without running code, else (False, None)."""
     if value is None:
         return False, None
-    if isinstance(value, ast.Call) and _name_of(value.func) == "Field":
+    if isinstance(value, ast.Call) and name_of(value.func) == "Field":
         keywords = {k.arg: k.value for k in value.keywords if k.arg}
         if value.args:
             value = value.args[0]
@@ -56,11 +56,11 @@ def _literal_default(value: ast.expr | None) -> tuple[bool, Any]:
         return False, None
 
 
-def _collect(reader: _Reader, module: _Module, name: str, out: dict[str, FieldDefault], depth: int = 0) -> None:
+def _collect(reader: SourceReader, module: SourceModule, name: str, out: dict[str, FieldDefault], depth: int = 0) -> None:
     node = module.classes.get(name)
     if node is None or depth > _MAX_DEPTH:
         return
-    for base in reversed(_base_names(node)):  # the first base wins, as in Python's MRO
+    for base in reversed(base_names(node)):  # the first base wins, as in Python's MRO
         located = reader.lookup(module, base)
         if located and located[1] in located[0].classes and located[0].classes[located[1]] is not node:
             _collect(reader, located[0], located[1], out, depth + 1)
@@ -79,12 +79,12 @@ def _collect(reader: _Reader, module: _Module, name: str, out: dict[str, FieldDe
 
 def field_defaults(app_path: Path, root: Path | None, shared: dict | None = None) -> dict[str, FieldDefault]:
     """Field name -> its default, for the config class of `app_path` ({} when none is found)."""
-    reader = _Reader(root, shared)
+    reader = SourceReader(root, shared)
     module = reader.module(Path(app_path))
     if module is None:
         return {}
     try:
-        where, name, _ = find_config_class(reader, module, _Deriver(reader))
+        where, name, _ = find_config_class(reader, module, SchemaDeriver(reader))
     except (DeriveError, RecursionError):
         return {}
     if where is None:

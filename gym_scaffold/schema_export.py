@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-from gym_scaffold import schemas
+from gym_scaffold import schema_files, schemas
 from gym_scaffold.config.model import SERVER_TYPES
 from gym_scaffold.discover import CONFIG_DIRS
 
@@ -88,7 +88,7 @@ def checkout_implementations(root: Path) -> dict[str, list[str]]:
                 is_dir = entry.is_dir()
             except OSError:
                 continue
-            if is_dir and schemas._IMPL_NAME.match(entry.name) and not entry.name.startswith(("_", ".")):
+            if is_dir and schema_files.IMPLEMENTATION_NAME.match(entry.name) and not entry.name.startswith(("_", ".")):
                 names.append(entry.name)
         found[server_type] = sorted(names)
     return found
@@ -252,7 +252,7 @@ class Exported:
 def build(root: Path, *, derived_cache: Path | None = None) -> dict[str, dict]:
     """File name -> document, for every config directory kind and env.yaml."""
     implementations = checkout_implementations(root)
-    documents = dict(schemas._documents())
+    documents = dict(schema_files.checked_in_documents())
     bundle = _Bundle(documents)
     common = schemas.BASE_URI + schemas.SERVER_COMMON
     config_file = schemas.BASE_URI + schemas.CONFIG_FILE

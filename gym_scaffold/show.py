@@ -121,7 +121,7 @@ def _config_paths(configs: list[Path], view: ConfigView, problems: list[Problem]
     """`config_paths` as NeMo Gym records it for a run: the files given, then every entry
     of the files loaded, in load order, each once. (Merged, the key would hold only the
     last file's list: lists replace.) An entry not found says so in place."""
-    from gym_scaffold.config.compose import CONFIG_PATHS, RULE_INCLUDE
+    from gym_scaffold.config.includes import CONFIG_PATHS, RULE_INCLUDE
 
     refused = {(p.path, p.line, p.column) for p in problems if p.rule == RULE_INCLUDE and p.severity is Severity.ERROR}
     entries: list[str] = [str(config) for config in configs]

@@ -624,7 +624,7 @@ def _compose_both_ways(files, root, env, monkeypatch):
 
     quick = compose(files, roots=[root], env=env, display=lambda p: p.relative_to(root).as_posix())
     with monkeypatch.context() as patched:
-        patched.setattr(module, "_union", lambda sources: None)
+        patched.setattr(module, "union_of_documents", lambda sources: None)
         full = compose(files, roots=[root], env=env, display=lambda p: p.relative_to(root).as_posix())
     return quick, full
 

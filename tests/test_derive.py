@@ -195,6 +195,29 @@ def test_result_cache_follows_the_app_py(tmp_path):
     assert any(p.rule == "missing-key" and "seed" in p.message for p in problems)
 
 
+
+def test_a_second_run_in_the_same_process_derives_afresh(tmp_path):
+    """Derived schemas belong to one run: an app.py edited between two runs of one process
+    is read again, even when its size and modification time are what they were."""
+    import os
+
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES, tree)
+    (tree / "resources_servers/quiz_judge/configs/bad.yaml").write_text(BAD)
+
+    def unknown_keys() -> set[str]:
+        return {p.message for p in _validate(tree) if p.path.endswith("bad.yaml") and p.rule == "unknown-key"}
+
+    assert any("max_concurency" in message for message in unknown_keys())
+    app = tree / "resources_servers/quiz_judge/app.py"
+    before = app.stat()
+    edited = app.read_text().replace("    max_concurrency: PositiveInt = 16\n", "    max_concurency: PositiveInt = 166\n")
+    assert len(edited) == len(app.read_text())  # the same size: only the content tells
+    app.write_text(edited)
+    os.utime(app, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not any("max_concurency" in message for message in unknown_keys())
+
+
 OPTIONAL_REFS_APP = (
     "from typing import Optional\n"
     "from nemo_gym.base_responses_api_agent import BaseResponsesAPIAgentConfig\n"

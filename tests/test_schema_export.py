@@ -16,7 +16,7 @@ import pytest
 from conftest import run_cli
 from new_support import clean_env, git, make_gym_tree
 
-from gym_scaffold import editor_settings, schema_export, schemas
+from gym_scaffold import editor_settings, schema_export, schema_messages
 from gym_scaffold.config.model import SERVER_TYPES
 
 FILES = [*(f"{kind}.schema.json" for kind in (*SERVER_TYPES, "benchmarks", "environments")), "env.schema.json"]
@@ -156,7 +156,7 @@ def test_a_misspelt_server_type_is_flagged_but_a_plain_mapping_is_not(tree: Path
     assert not check.is_valid({"judge": {"resource_servers": {"quiz": {}}}})
     assert check.is_valid({"prompts": {"system": "x", "responses": 3}})
     for key in schema_export._near_miss_keys():
-        assert schemas._near_server_type(key), key  # never more than validate flags
+        assert schema_messages.near_server_type(key), key  # never more than validate flags
 
 
 def test_the_command_writes_ignores_and_commits(tree: Path) -> None:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from gym_scaffold import schemas
+from gym_scaffold import derived_schemas, schemas
 from gym_scaffold.config.loader import load_file
 from gym_scaffold.config.model import SERVER_TYPES, iter_servers
 from gym_scaffold.config.view import view_from_text
@@ -561,7 +561,7 @@ def _lax_validators() -> dict:
     as_written = {name: jsonschema_rs.validator_for(common[name]) for name in _LAX}
     as_derived = {
         name: jsonschema_rs.validator_for(
-            schemas._pattern_as_format(common[name]), formats=schemas._LAX_FORMATS, validate_formats=True
+            derived_schemas._pattern_as_format(common[name]), formats=derived_schemas._LAX_FORMATS, validate_formats=True
         )
         for name in _LAX
     }

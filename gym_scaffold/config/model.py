@@ -35,6 +35,15 @@ RESERVED_TOP_LEVEL_KEYS = frozenset(
 
 MANDATORY = "???"  # OmegaConf's "supplied later" marker
 
+# The keys and strings NeMo Gym acts on after merging (config/directives.py); the union
+# shortcut of config/merge.py needs them too.
+INHERIT_FROM = "_inherit_from"
+COPY = "_copy"
+DELETE_KEY = "_delete_key"
+DUMMY_MODEL = "dummy_model"
+INHERIT_CALL = "${inherit_from:"
+COPY_CALL = "${copy:"
+
 _SERVERS = "gym_scaffold.servers"  # ConfigView.servers(), found once per view
 
 

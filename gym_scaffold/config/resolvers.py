@@ -4,7 +4,7 @@ Each is `function(walk, call, name, args, path, unresolved)`: `walk` is the reso
 walk of config/resolve.py (for references, environment variables and nested elements),
 `args` the call's arguments already evaluated. A resolver raises `Defer` when its value
 arrives later (an unset variable, a `???`) and `Fail` where OmegaConf would raise.
-NeMo Gym's `inherit_from` and `copy` give their own text back: config/compose.py acts on them.
+NeMo Gym's `inherit_from` and `copy` give their own text back: config/directives.py acts on them.
 """
 
 from __future__ import annotations
