@@ -61,6 +61,14 @@ class ValidateOptions:
     env_check_only: bool = False  # only the env.yaml / git check (the always-run hook)
     check_git: bool = True
     use_cache: bool = True
+    # Files never checked, not even when named (the project configuration's `exclude`).
+    exclude: Callable[[Path], bool] | None = None
+
+
+def run_root(options: ValidateOptions) -> Path:
+    """The NeMo Gym root of a run: the one above its first config or path, or the cwd."""
+    anchor = options.configs[0] if options.configs else (options.paths[0] if options.paths else options.cwd)
+    return discover.find_root(anchor if anchor.is_absolute() else options.cwd / anchor)
 
 
 # A whole checkout is checked on several cores; small runs (a commit) stay in one process.
@@ -104,10 +112,7 @@ class Validator:
     def __init__(self, options: ValidateOptions) -> None:
         self.options = options
         self.cwd = options.cwd
-        anchor = options.configs[0] if options.configs else (options.paths[0] if options.paths else self.cwd)
-        if not anchor.is_absolute():
-            anchor = self.cwd / anchor
-        self.root = discover.find_root(anchor)
+        self.root = run_root(options)
         self.roots = [*self._extra_roots(), self.root]
         self.loaded: dict[Path, Document] = {}  # every YAML file read in this run
         self.includes: dict = {}  # where each config_paths entry was found (compose)
@@ -485,7 +490,7 @@ class Validator:
                 options.env_file is not None and discover.resolved(path) == env_resolved
             ):
                 env_named = True  # env.yaml is checked once, below
-            else:
+            elif options.exclude is None or not options.exclude(path):
                 configs.append(path)
         built = stored = git = None
         if build_index and len(configs) >= PARALLEL_MIN_FILES:  # what a run split across workers needs

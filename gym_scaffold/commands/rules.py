@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Sequence
 
 import click
 
-from gym_scaffold.rules import Rule, all_rules
+from gym_scaffold.rules import Rule, all_rules, doc_anchor
 
 RULES_JSON_VERSION = 1
 _CODE_INDENT = "    "
@@ -124,10 +123,6 @@ def doc_markdown(doc: str) -> str:
     return "\n".join(out)
 
 
-def _anchor(rule_id: str) -> str:
-    return re.sub(r"[^a-z0-9_-]", "", rule_id.lower())
-
-
 def markdown(rules: Sequence[Rule]) -> str:
     """docs/rules.md: an index table, then one section per rule."""
     lines = [
@@ -145,7 +140,7 @@ def markdown(rules: Sequence[Rule]) -> str:
     lines += ["| Rule | Severity | Summary |", "| --- | --- | --- |"]
     for rule in rules:
         summary = rule.summary.replace("|", "\\|")
-        lines.append(f"| [`{rule.id}`](#{_anchor(rule.id)}) | {rule.severity} | {summary} |")
+        lines.append(f"| [`{rule.id}`](#{doc_anchor(rule.id)}) | {rule.severity} | {summary} |")
     for rule in rules:
         lines += [
             "",

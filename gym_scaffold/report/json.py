@@ -11,7 +11,8 @@ The object (`Report` below; its JSON Schema is committed as docs/report.schema.j
         {"path": "...", "line": 12, "column": 5, "severity": "error",
          "rule": "placeholder-value", "message": "...", "hint": "..."}
       ],
-      "summary": {"files": 1, "skipped": 1, "errors": 1, "warnings": 0, "notes": 0}
+      "baselined": [],
+      "summary": {"files": 1, "skipped": 1, "errors": 1, "warnings": 0, "notes": 0, "baselined": 0}
     }
 
 `version` changes only when a field is removed, renamed or changes meaning; new fields
@@ -71,6 +72,7 @@ class Summary(_Model):
     errors: int = Field(ge=0)
     warnings: int = Field(ge=0)
     notes: int = Field(ge=0)
+    baselined: int = Field(ge=0, description="Number of problems the baseline file records")
 
 
 class Report(_Model):
@@ -85,6 +87,9 @@ class Report(_Model):
         description="YAML files skipped because they are not NeMo Gym configs"
     )
     problems: list[ProblemEntry]
+    baselined: list[ProblemEntry] = Field(
+        description="Problems the baseline file records (--baseline): not reported, never fail the run"
+    )
     summary: Summary
 
 
@@ -108,12 +113,14 @@ def build(result: Result) -> Report:
         files_checked=list(result.files_checked),
         files_skipped=list(result.files_skipped),
         problems=[_entry(problem) for problem in result.sorted_problems()],
+        baselined=[_entry(problem) for problem in sorted(result.baselined, key=lambda p: p.sort_key)],
         summary=Summary(
             files=len(result.files_checked),
             skipped=len(result.files_skipped),
             errors=result.errors,
             warnings=result.warnings,
             notes=result.count(Severity.NOTE),
+            baselined=len(result.baselined),
         ),
     )
 

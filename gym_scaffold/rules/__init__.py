@@ -87,6 +87,20 @@ def all_rules() -> tuple[Rule, ...]:
     return tuple(sorted(found, key=lambda rule: rule.id))
 
 
+@cache
+def rule_ids() -> frozenset[str]:
+    """Every rule id, without importing the rules: a rule's id is its module's name with
+    dashes (tests/test_rules_command.py holds every module to that)."""
+    return frozenset(
+        info.name.replace("_", "-") for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")
+    )
+
+
+def doc_anchor(rule_id: str) -> str:
+    """The anchor of the rule's section in docs/rules.md (a Markdown heading's slug)."""
+    return re.sub(r"[^a-z0-9_-]", "", rule_id.lower())
+
+
 def rule_by_id(rule_id: str) -> Rule | None:
     return next((rule for rule in all_rules() if rule.id == rule_id), None)
 
