@@ -54,6 +54,7 @@ from gym_scaffold.config.model import (
     iter_servers,
 )
 from gym_scaffold.problem import Problem, Severity, shorten
+from gym_scaffold.rules import config_include, invalid_value, missing_key, server_shape, unknown_key
 
 BASE_URI = "https://gym-scaffold.dev/schemas/"
 CONFIG_FILE = "config-file.schema.json"
@@ -65,11 +66,8 @@ DIRECTIVES = (*INSTANCE_DIRECTIVES, "_delete_key")
 _CACHE_KEY = "gym_scaffold.schemas.errors"
 _IMPL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
-# Rules that report schema errors (the `rule` field of SchemaError).
-SERVER_SHAPE = "server-shape"
-UNKNOWN_KEY = "unknown-key"
-MISSING_KEY = "missing-key"
-INVALID_VALUE = "invalid-value"
+# Rules that report schema errors (the `rule` field of SchemaError) are named by their
+# modules' ID: missing_key, unknown_key, invalid_value, server_shape.
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,7 +504,7 @@ class _Converter:
             return [
                 SchemaError(
                     path,
-                    MISSING_KEY,
+                    missing_key.ID,
                     kind,
                     f'missing required key "{name}"',
                     of_key=True,
@@ -520,7 +518,7 @@ class _Converter:
             node, _, title = _walk(self.root, list(error.evaluation_path)[:-1])
             if isinstance(node, dict) and isinstance(node.get("title"), str):
                 title = node["title"]  # the `not` schema's own reason (dependentSchemas)
-            return [SchemaError(path, INVALID_VALUE, kind, title or f"{label} is not allowed here")]
+            return [SchemaError(path, invalid_value.ID, kind, title or f"{label} is not allowed here")]
         if kind == "Type" and self._is_shape_path(path, kind):
             return [self._shape(kind, path, self._instance(error))]
         if kind == "AnyOf":
@@ -543,7 +541,7 @@ class _Converter:
             return [
                 SchemaError(
                     path,
-                    INVALID_VALUE,
+                    invalid_value.ID,
                     "Enum",
                     message,
                     name=instance if isinstance(instance, str) else None,
@@ -552,11 +550,11 @@ class _Converter:
             ]
         _, _, title = _walk(self.root, list(error.evaluation_path)[:-1])
         if title is None:
-            return [SchemaError(path, INVALID_VALUE, kind, f"{label}: {self._detail(detail, path)}")]
+            return [SchemaError(path, invalid_value.ID, kind, f"{label}: {self._detail(detail, path)}")]
         return [
             SchemaError(
                 path,
-                INVALID_VALUE,
+                invalid_value.ID,
                 kind,
                 f"{label} must be {title}, got {_shown(self._instance(error), _key_text(path))}",
             )
@@ -589,7 +587,7 @@ class _Converter:
             present = [t for t in SERVER_TYPES if isinstance(instance, dict) and t in instance]
             return SchemaError(
                 path,
-                SERVER_SHAPE,
+                server_shape.ID,
                 "two-server-types",
                 f"instance {_quoted(path[0])} has {len(present)} server types ({', '.join(present)}); it needs exactly one",
                 of_key=True,
@@ -599,7 +597,7 @@ class _Converter:
             if not isinstance(instance, dict):
                 return SchemaError(
                     path,
-                    SERVER_SHAPE,
+                    server_shape.ID,
                     kind,
                     f"{path[1]} must be a mapping of one implementation name to its fields, got {_shown(instance)}",
                     of_key=True,
@@ -612,10 +610,10 @@ class _Converter:
                     f"{path[1]} of instance {_quoted(path[0])} has {len(impls)} implementations "
                     f"({shorten(', '.join(shorten(impl) for impl in impls), 200)}); it needs exactly one"
                 )
-            return SchemaError(path, SERVER_SHAPE, "implementations", message, of_key=True)
+            return SchemaError(path, server_shape.ID, "implementations", message, of_key=True)
         return SchemaError(
             path,
-            SERVER_SHAPE,
+            server_shape.ID,
             kind,
             f"the fields of implementation {_quoted(path[2])} must be a mapping, got {_shown(instance)}",
             of_key=True,
@@ -650,7 +648,7 @@ class _Converter:
             found.append(
                 SchemaError(
                     key_path,
-                    UNKNOWN_KEY,
+                    unknown_key.ID,
                     _kind(error),
                     f"unknown key {_quoted(key)} in {where}",
                     of_key=True,
@@ -671,7 +669,7 @@ def _near_server_type(key: Any) -> str | None:
 def _near_miss(path: DataPath, key: str) -> SchemaError:
     return SchemaError(
         path,
-        SERVER_SHAPE,
+        server_shape.ID,
         "near-miss",
         f"unknown server type {_quoted(key)}",
         of_key=True,
@@ -697,7 +695,7 @@ def _shape_checks(data: dict) -> list[SchemaError]:
                 found.append(
                     SchemaError(
                         (instance,),
-                        SERVER_SHAPE,
+                        server_shape.ID,
                         "no-server-type",
                         f"instance {_quoted(instance)} has no server type above implementation {_quoted(bodies[0])}",
                         of_key=True,
@@ -734,7 +732,7 @@ def _is_env_view(view: ConfigView) -> bool:
 
 def _includes_followed(view: ConfigView, data: dict) -> bool:
     """Whether every `config_paths` entry was read and merged."""
-    if any(problem.rule == "config-include" for problem in view.composed.problems):
+    if any(problem.rule == config_include.ID for problem in view.composed.problems):
         return False
     entries = data.get("config_paths")
     if not isinstance(entries, list) or not entries:
@@ -842,7 +840,7 @@ def _compute(view: ConfigView) -> list[SchemaError]:
         if key in seen:
             continue
         seen.add(key)
-        if error.rule == MISSING_KEY:
+        if error.rule == missing_key.ID:
             severity = _required_severity(view, data, error, all_partial)
             if severity is None:
                 continue

@@ -19,6 +19,7 @@ from gym_scaffold.cache import ResultCache, derived_schema_dir
 from gym_scaffold.config.model import INPUTS, LOOKUPS, SERVER_TYPES, ConfigView, EnvFile
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
+from gym_scaffold.rules import env_file, not_a_config, unreadable
 from gym_scaffold.safeio import ReadOnce
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class Validator:
             # FIFO or an unreadable file there is reported: NeMo Gym would fail on it.
             return None
         if path.is_dir():
-            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "env-file", "env.yaml is a directory"))
+            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, env_file.ID, "env.yaml is a directory"))
             return None
         env = load_env_file(path, self.display(path))
         return env
@@ -168,7 +169,7 @@ class Validator:
         if env is not None:
             self._add_all(env.document.problems)
             if env.document.data is not None and not isinstance(env.document.data, dict):
-                self._add(env.document.problem((), "env-file", "env.yaml must be a mapping of keys to values"))
+                self._add(env.document.problem((), env_file.ID, "env.yaml must be a mapping of keys to values"))
             self.result.files_checked.append(env.document.path)
             view = self._view_of_env(env)
             self._run_rules(view)
@@ -428,7 +429,7 @@ class Validator:
 
     def _skip(self, shown: str, why: str) -> None:
         self.result.files_skipped.append(shown)
-        self._add(Problem(shown, 0, 0, Severity.NOTE, "not-a-config", f"skipped: {why}"))
+        self._add(Problem(shown, 0, 0, Severity.NOTE, not_a_config.ID, f"skipped: {why}"))
 
     def _add(self, problem: Problem) -> None:
         self.result.problems.append(problem)
@@ -462,7 +463,7 @@ class Validator:
         self._git_problems = asked_git() if asked_git is not None else git  # None: asked later, here
         self.index = self._checkout_index(files)
         for path, reason in errors:
-            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "unreadable", reason))
+            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, unreadable.ID, reason))
         self._adopt_index(built, stored)
         self._env_checked = env_named
         self.check_files(configs, env)

@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 from gym_scaffold.config.loader import DataPath, Document, load_file
 from gym_scaffold.config.model import MANDATORY, Composed, EnvFile, Origin, Unresolved
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.rules import config_directive, config_include, config_merge, env_file
 
 CONFIG_PATHS = "config_paths"
 INHERIT_FROM = "_inherit_from"
@@ -47,10 +48,10 @@ DELETE_KEY = "_delete_key"
 _INHERIT_STR = "${inherit_from:"
 _COPY_STR = "${copy:"
 
-RULE_INCLUDE = "config-include"
-RULE_DIRECTIVE = "config-directive"
-RULE_MERGE = "config-merge"
-RULE_ENV = "env-file"
+RULE_INCLUDE = config_include.ID
+RULE_DIRECTIVE = config_directive.ID
+RULE_MERGE = config_merge.ID
+RULE_ENV = env_file.ID
 
 NEAR_MISS = 0.85  # a directive source this close to an existing key is a typo, not elsewhere
 

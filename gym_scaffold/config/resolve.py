@@ -32,8 +32,9 @@ from typing import Any, NamedTuple
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import MANDATORY, Composed, Origin, Resolved, Unresolved
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.rules import interpolation
 
-RULE = "interpolation"
+RULE = interpolation.ID
 
 MAX_CHAIN = 64  # references followed from one value before giving up
 MAX_NESTING = 32  # ${...} / [...] / {...} nesting inside one string

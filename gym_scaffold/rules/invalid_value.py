@@ -42,11 +42,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gym_scaffold import schemas
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.schemas import INVALID_VALUE, did_you_mean, schema_problems
 
-ID = INVALID_VALUE
+ID = "invalid-value"
 SEVERITY = "error"
 SUMMARY = "types (as NeMo Gym reads them), ranges and accepted values, with a did-you-mean"
 
@@ -54,11 +54,11 @@ SUMMARY = "types (as NeMo Gym reads them), ranges and accepted values, with a di
 def _hint(name: str | None, allowed: tuple[str, ...]) -> str | None:
     if not allowed:
         return None
-    guess = did_you_mean(name, allowed, cutoff=0.5)
+    guess = schemas.did_you_mean(name, allowed, cutoff=0.5)
     if guess:
         return f"did you mean {guess!r}?"
     return "accepted: " + ", ".join(allowed)
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    return schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))
+    return schemas.schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))

@@ -34,11 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gym_scaffold import schemas
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.schemas import MISSING_KEY, schema_problems
 
-ID = MISSING_KEY
+ID = "missing-key"
 SEVERITY = "error"
 SUMMARY = "required keys of servers, implementations and datasets"
 
@@ -55,4 +55,4 @@ def _hint(name: str | None, path: tuple, severity: str) -> str:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    return schema_problems(view, ID, lambda error: _hint(error.name, error.path, error.severity))
+    return schemas.schema_problems(view, ID, lambda error: _hint(error.name, error.path, error.severity))

@@ -43,20 +43,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gym_scaffold import schemas
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.schemas import SERVER_SHAPE, SchemaError, did_you_mean, schema_problems
 
-ID = SERVER_SHAPE
+ID = "server-shape"
 SEVERITY = "error"
 SUMMARY = (
     "instance -> exactly one server type -> exactly one implementation; server types spelled right"
 )
 
 
-def _hint(error: SchemaError) -> str | None:
+def _hint(error: schemas.SchemaError) -> str | None:
     if error.kind == "near-miss":
-        guess = did_you_mean(error.name, error.allowed)
+        guess = schemas.did_you_mean(error.name, error.allowed)
         return f"did you mean {guess!r}?" if guess else "server types: " + ", ".join(error.allowed)
     if error.kind in ("two-server-types", "implementations"):
         return "split it into one instance per server"
@@ -66,4 +66,4 @@ def _hint(error: SchemaError) -> str | None:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    return schema_problems(view, ID, _hint)
+    return schemas.schema_problems(view, ID, _hint)

@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gym_scaffold import schemas
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.schemas import UNKNOWN_KEY, did_you_mean, schema_problems
 
-ID = UNKNOWN_KEY
+ID = "unknown-key"
 SEVERITY = "error"
 SUMMARY = (
     "keys an implementation, dataset or instance does not have (NeMo Gym would drop them silently)"
@@ -45,7 +45,7 @@ SUMMARY = (
 
 
 def _hint(name: str | None, allowed: tuple[str, ...]) -> str | None:
-    guess = did_you_mean(name, allowed)
+    guess = schemas.did_you_mean(name, allowed)
     if guess:
         return f"did you mean {guess!r}?"
     shown = [key for key in allowed if not key.startswith("_")] or list(allowed)
@@ -56,4 +56,4 @@ def _hint(name: str | None, allowed: tuple[str, ...]) -> str | None:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    return schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))
+    return schemas.schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))
