@@ -116,6 +116,9 @@ def test_json_format():
         "severity": rule.severity,
         "summary": rule.summary,
         "doc": rule.doc,
+        "effective_severity": rule.severity,  # no project configuration here
+        "configured_by": None,
+        "severity_context": None,
     }
     one = json.loads(run(rule.id, "--format", "json").output)
     assert one["rules"] == [first]

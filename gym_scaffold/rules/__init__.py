@@ -4,6 +4,7 @@ Each module has
     ID        the rule id printed after every problem, e.g. "placeholder-value"
     SEVERITY  "error" or "warning": the usual severity of its problems
     SUMMARY   one line for `gym-scaffold rules`
+    SEVERITY_CONTEXT  (optional) when its problems take another severity, in one line
     a docstring: what the rule checks and why, then a failing and a passing example
 and, when the rule looks at configs, `check(view) -> Iterator[Problem]` taking a
 `gym_scaffold.config.model.ConfigView`. Rules whose problems arise while loading or
@@ -65,6 +66,12 @@ class Rule:
     @property
     def checks_configs(self) -> bool:
         return hasattr(self.module, "check")
+
+    @property
+    def severity_context(self) -> str | None:
+        """When the rule reports with another severity than SEVERITY, e.g. "warning when
+        one file is checked on its own" (the module's SEVERITY_CONTEXT, if any)."""
+        return getattr(self.module, "SEVERITY_CONTEXT", None)
 
 
 @cache

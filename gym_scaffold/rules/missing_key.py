@@ -41,6 +41,10 @@ from gym_scaffold.problem import Problem
 ID = "missing-key"
 SEVERITY = "error"
 SUMMARY = "required keys of servers, implementations and datasets"
+SEVERITY_CONTEXT = (
+    "warning for an implementation key when a file is checked on its own, since a run may supply it; "
+    "error in a --config run"
+)
 
 
 def _hint(name: str | None, path: tuple, severity: str) -> str:
