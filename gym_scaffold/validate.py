@@ -195,9 +195,9 @@ class Validator:
         """Take the file's outcome from the result cache when none of its inputs changed."""
         store = self.results_cache
         hit = store.get(path, self.index) if store is not None else None
-        if hit is None:
-            return False
         shown = self.display(path)
+        if hit is None or any(problem.path != shown for problem in hit.problems):
+            return False  # (a run from another directory: its problems name the file otherwise)
         (self.result.files_checked if hit.status == "checked" else self.result.files_skipped).append(shown)
         self._add_all(hit.problems)
         return True

@@ -167,8 +167,11 @@ def _parse(path: Path, shown: str) -> tuple[str, dict]:
         return text, _toml().loads(text)
     except _toml().TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        line, column = (int(where[1]), int(where[2])) if where else (0, 0)
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "not valid TOML"
+        if where:
+            line, column = int(where[1]), int(where[2])
+        else:  # "(at end of document)"
+            line, column = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc)) or "not valid TOML"
         raise ConfigError([ConfigProblem(shown, line, column, f"not valid TOML: {message}")]) from None
 
 
