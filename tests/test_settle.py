@@ -364,6 +364,7 @@ def test_baseline_holds_no_key_material(tmp_path, validate):
     for secret in (KEY, KEY.strip()):
         for size in (8, 16, 64):
             assert hashlib.sha256(secret.encode()).hexdigest()[:size] not in text
+            assert hashlib.blake2b(secret.encode(), digest_size=8).hexdigest()[: size // 2] not in text
     assert KEY[-4:] not in text and "sk-" not in text
     secret_entries = [e for e in baseline_entries(root / "b.json") if e["rule"] == "literal-secret"]
     assert all("value" not in e for e in secret_entries)

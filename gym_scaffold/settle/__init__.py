@@ -100,7 +100,7 @@ class _Files:
     """Each reported file's root-relative path, text lines and suppressions, read once."""
 
     def __init__(self, project: Project, cwd: Path, read: Callable[[str], bytes | None]) -> None:
-        self.project, self.cwd, self.read = project, cwd, read
+        self.project, self.cwd, self.read = project, os.fspath(cwd), read
         self._data: dict[str, bytes | None] = {}
         self._suppressions: dict[str, suppressions.FileSuppressions] = {}
         self._relative: dict[str, str | None] = {}
@@ -117,12 +117,16 @@ class _Files:
     def suppressions(self, shown: str) -> suppressions.FileSuppressions:
         found = self._suppressions.get(shown)
         if found is None:
-            found = self._suppressions[shown] = suppressions.parse(shown, self.data(shown))
+            data = self.data(shown)
+            if data and suppressions.MARKER in data:
+                found = self._suppressions[shown] = suppressions.parse(shown, data)
+            else:  # most files: nothing to parse, nothing to remember
+                found = self._suppressions[shown] = suppressions.NONE
         return found
 
     def relative(self, shown: str) -> str | None:
         if shown not in self._relative:
-            self._relative[shown] = self.project.relative(Path(self.absolute(shown)))
+            self._relative[shown] = self.project.relative_text(self.absolute(shown))
         return self._relative[shown]
 
     def fingerprint(self, problem: Problem) -> baseline.Fingerprint:
@@ -133,7 +137,7 @@ class _Files:
         return baseline.fingerprint(problem, relative, self._lines[problem.path])
 
     def all_suppressions(self) -> list[suppressions.FileSuppressions]:
-        return list(self._suppressions.values())
+        return [found for found in self._suppressions.values() if found is not suppressions.NONE]
 
 
 def settle(
@@ -150,11 +154,15 @@ def settle(
     Raises baseline.BaselineError when the baseline cannot be read or written."""
     rules = Rules(project, choices)
     files = _Files(project, cwd, read)
-    for shown in dict.fromkeys([*result.files_checked, *(problem.path for problem in result.problems)]):
+    # Every checked file is read for suppressions (one that hides nothing is reported);
+    # a skipped file only when it has a problem other than the note that it was skipped.
+    reported = (problem.path for problem in result.problems if problem.severity is not Severity.NOTE)
+    for shown in dict.fromkeys([*result.files_checked, *reported]):
         files.suppressions(shown)
+    per_file = bool(project.per_file_ignores)
 
     def chosen(problem: Problem) -> Problem | None:
-        if not rules.reports(problem.rule, files.relative(problem.path)):
+        if not rules.reports(problem.rule, files.relative(problem.path) if per_file else None):
             return None
         severity = rules.severity(problem.rule, problem.severity)
         if severity is not problem.severity:
@@ -166,7 +174,10 @@ def settle(
     kept = []
     for problem in result.problems:
         settled = chosen(problem)
-        if settled is not None and not files.suppressions(problem.path).hides(settled):
+        if settled is None:
+            continue
+        found = files._suppressions.get(problem.path, suppressions.NONE)
+        if found is suppressions.NONE or not found.hides(settled):
             kept.append(settled)
     for found in files.all_suppressions():
         for problem in [*found.invalid, *_unused(found, rules, files.relative(found.path))]:

@@ -22,15 +22,14 @@ could be brute-forced against a list of candidates).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 from collections import Counter
 from pathlib import Path
 
+from gym_scaffold.cache import blake2b  # hashlib's module without OpenSSL's start-up
 from gym_scaffold.problem import Problem
-from gym_scaffold.secrets import KEY_PREFIXES, looks_like_secret
 
 VERSION = 1
 
@@ -95,6 +94,8 @@ def _hashable(path: str, keys: tuple[str, ...], value: str | None) -> bool:
         return False
     if any(_SECRET_NAME.search(key) for key in keys[-1:]):
         return False
+    from gym_scaffold.secrets import KEY_PREFIXES, looks_like_secret
+
     bare = value.strip("'\"")
     return not looks_like_secret(bare) and not any(prefix in bare for prefix in KEY_PREFIXES)
 
@@ -110,7 +111,7 @@ def fingerprint(problem: Problem, relative: str, lines: list[str] | None) -> Fin
         _, _, value_at = _parse_line(text)
         at_value = problem.column - 1 >= value_at and value_at > 0
         if at_value and _hashable(relative, keys, value):
-            digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+            digest = blake2b(value.encode(), digest_size=8).hexdigest()
     return relative, problem.rule, keys, digest
 
 

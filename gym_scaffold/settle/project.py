@@ -16,7 +16,7 @@ naming the file, line and column, so a typo never silently turns a check off.
 
 from __future__ import annotations
 
-import difflib
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -79,6 +79,17 @@ class Project:
                 break
         return None
 
+    def relative_text(self, absolute: str) -> str | None:
+        """`relative` for a normalized absolute path string (the common case, lexically)."""
+        base = self._root_text
+        if absolute.startswith(base) and len(absolute) > len(base):
+            return absolute[len(base) :].replace(os.sep, "/")
+        return self.relative(Path(absolute))
+
+    @property
+    def _root_text(self) -> str:
+        return os.fspath(self.root).rstrip(os.sep) + os.sep
+
     def excluded(self, path: Path) -> bool:
         relative = self.relative(path)
         return relative is not None and any(glob.matches(relative) for glob in self.exclude)
@@ -93,6 +104,8 @@ def _toml() -> Any:
 
 
 def did_you_mean(unknown: str, known: Any) -> str:
+    import difflib  # only for a mistake
+
     close = difflib.get_close_matches(unknown, sorted(known), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

@@ -51,6 +51,9 @@ class FileSuppressions:
         return False
 
 
+NONE = FileSuppressions("")  # a file without suppression comments (shared; never changed)
+
+
 def parse(path: str, data: bytes | None) -> FileSuppressions:
     """The suppression comments of one file's text (cheap when it has none)."""
     found = FileSuppressions(path)
