@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,20 @@ def test_configuration_errors_are_reported_at_their_line_and_exit_2(tmp_path, va
     assert "Traceback" not in proc.stderr
     rules = run_cli("rules", cwd=root)  # `rules` shows severities under the same config
     assert rules.returncode == 2 and f"pyproject.toml:{where}: error:" in rules.stderr
+
+
+def test_another_tools_pyproject_is_left_alone_even_when_broken(tmp_path, validate):
+    root = bad_url_tree(tmp_path)
+    (root / "pyproject.toml").write_text('[project]\nname = "nemo-gym"\n[tool.ruff\n')
+    proc = validate(cwd=root)
+    assert proc.returncode == 1 and lines_with(proc, "base-url"), proc.stderr
+
+
+def test_unreadable_configuration_is_an_error(tmp_path, validate):
+    root = bad_url_tree(tmp_path)
+    (root / ".gym-scaffold.toml").write_bytes(b"ignore = ['\xff']\n")
+    proc = validate(cwd=root)
+    assert proc.returncode == 2 and ".gym-scaffold.toml: error: cannot read" in proc.stderr
 
 
 def test_two_configuration_files_are_an_error(tmp_path, validate):
@@ -457,3 +472,23 @@ def test_settling_imports_no_rule_module_it_does_not_need():
         [__import__("sys").executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+def test_on_the_real_sample_a_baseline_passes_and_a_new_typo_fails(corpus_tree, tmp_path, validate):
+    root = tmp_path / "gym"
+    shutil.copytree(corpus_tree, root, symlinks=True)
+    before = validate(cwd=root)
+    assert before.returncode == 1
+    assert validate("--baseline", "baseline.json", "--update-baseline", cwd=root).returncode == 0
+    after = validate("--baseline", "baseline.json", cwd=root)
+    assert after.returncode == 0, after.stdout
+    assert after.stdout.splitlines()[-1].startswith("0 errors, 0 warnings, ")
+    assert " baselined; " in after.stdout.splitlines()[-1]
+
+    config = root / "responses_api_models/openai_model/configs/OpenAI/gpt-4.1-2025-04-14.yaml"
+    config.write_text(config.read_text().replace("      entrypoint: app.py\n", "      entrypoint: app.py\n      max_tokns: 5\n"))
+    proc = validate("--baseline", "baseline.json", cwd=root)
+    assert proc.returncode == 1
+    reported = [line for line in proc.stdout.splitlines() if ": error: " in line or ": warning: " in line]
+    assert len(reported) == 1, proc.stdout
+    assert reported[0].startswith(f"{config.relative_to(root)}:5:7: error: unknown key 'max_tokns'")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from gym_scaffold.rules import rule_ids
+from gym_scaffold.safeio import read_or_none
 from gym_scaffold.settle.globs import Glob, GlobError, compile_glob
 
 PYPROJECT = "pyproject.toml"
@@ -154,7 +155,10 @@ def find(root: Path, display: Callable[[Path], str] = _name) -> tuple[Path, str,
     for path, in_pyproject in ((own, False), (pyproject, True)):
         if not path.is_file():
             continue
-        text, data = _parse(path, display(path))
+        raw = read_or_none(path)
+        if in_pyproject and raw is not None and TABLE.encode() not in raw:
+            continue  # another tool's pyproject.toml (NeMo Gym's own): none of our business
+        text, data = _parse(path, display(path), raw)
         if in_pyproject:
             tool = data.get("tool")
             table = tool.get(TABLE) if isinstance(tool, dict) else None
@@ -171,9 +175,11 @@ def find(root: Path, display: Callable[[Path], str] = _name) -> tuple[Path, str,
     return found[0] if found else None
 
 
-def _parse(path: Path, shown: str) -> tuple[str, dict]:
+def _parse(path: Path, shown: str, raw: bytes | None) -> tuple[str, dict]:
     try:
-        text = path.read_bytes().decode("utf-8")
+        if raw is None:
+            raise OSError("not a readable regular file")
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(shown, 0, 0, f"cannot read: {exc}")]) from None
     try:
