@@ -100,14 +100,18 @@ class _Files:
     """Each reported file's root-relative path, text lines and suppressions, read once."""
 
     def __init__(self, project: Project, cwd: Path, read: Callable[[str], bytes | None]) -> None:
-        self.project, self.cwd, self.read = project, os.fspath(cwd), read
+        self.project, self.cwd, self.read = project, os.fspath(cwd).rstrip(os.sep) + os.sep, read
         self._data: dict[str, bytes | None] = {}
         self._suppressions: dict[str, suppressions.FileSuppressions] = {}
         self._relative: dict[str, str | None] = {}
         self._lines: dict[str, list[str] | None] = {}
 
     def absolute(self, shown: str) -> str:
-        return os.path.normpath(os.path.join(self.cwd, shown))
+        # Shown paths are mostly normalized already (discover.display_path); a path given
+        # from outside the cwd may not be.
+        if ".." in shown or "./" in shown or shown == ".":
+            return os.path.normpath(os.path.join(self.cwd, shown))
+        return shown if os.path.isabs(shown) else self.cwd + shown
 
     def data(self, shown: str) -> bytes | None:
         if shown not in self._data:
@@ -159,10 +163,10 @@ def settle(
     reported = (problem.path for problem in result.problems if problem.severity is not Severity.NOTE)
     for shown in dict.fromkeys([*result.files_checked, *reported]):
         files.suppressions(shown)
-    per_file = bool(project.per_file_ignores)
+    per_file = frozenset().union(*(ids for _, ids in project.per_file_ignores))
 
     def chosen(problem: Problem) -> Problem | None:
-        if not rules.reports(problem.rule, files.relative(problem.path) if per_file else None):
+        if not rules.reports(problem.rule, files.relative(problem.path) if problem.rule in per_file else None):
             return None
         severity = rules.severity(problem.rule, problem.severity)
         if severity is not problem.severity:
