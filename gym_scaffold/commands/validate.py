@@ -85,8 +85,8 @@ def command(
     project, choices = _settings(options, select, ignore, baseline, update_baseline)
     options.exclude = project.excluded if project.exclude else None
     try:
-        result = settle.settle(run_validate(options), project, cwd=options.cwd, choices=choices)
-    except settle.baseline.BaselineError as exc:
+        result = settle.settle(run_validate(options), project, cwd=options.cwd, choices=choices, read=options.read)
+    except settle.BaselineError as exc:
         raise _fail([f"gym-scaffold: {exc}"]) from None
     if update_baseline:
         written = choices.baseline or project.baseline

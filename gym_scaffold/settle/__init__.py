@@ -24,15 +24,25 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
 from gym_scaffold.rules import rule_ids, unused_suppression
 from gym_scaffold.safeio import read_or_none
-from gym_scaffold.settle import baseline, suppressions
-from gym_scaffold.settle.project import ConfigError, ConfigProblem, Project, unknown_rule_message
+from gym_scaffold.settle import suppressions
+from gym_scaffold.settle.project import (
+    BaselineError,
+    ConfigError,
+    ConfigProblem,
+    Project,
+    unknown_rule_message,
+)
 
-__all__ = ["Choices", "ConfigError", "Project", "settle"]
+if TYPE_CHECKING:
+    from gym_scaffold.settle.baseline import Fingerprint
+
+__all__ = ["BaselineError", "Choices", "ConfigError", "Project", "settle"]
 
 
 @dataclass(frozen=True)
@@ -133,7 +143,9 @@ class _Files:
             self._relative[shown] = self.project.relative_text(self.absolute(shown))
         return self._relative[shown]
 
-    def fingerprint(self, problem: Problem) -> baseline.Fingerprint:
+    def fingerprint(self, problem: Problem) -> Fingerprint:
+        from gym_scaffold.settle import baseline
+
         if problem.path not in self._lines:
             data = self.data(problem.path)
             self._lines[problem.path] = None if data is None else data.decode("utf-8", "replace").splitlines()
@@ -155,7 +167,7 @@ def settle(
     """The Result as the project configuration, the choices, the files' suppression
     comments and the baseline settle it. With `choices.update_baseline`, the baseline
     file is written first with every problem that remains, so all of them are baselined.
-    Raises baseline.BaselineError when the baseline cannot be read or written."""
+    Raises BaselineError when the baseline cannot be read or written."""
     rules = Rules(project, choices)
     files = _Files(project, cwd, read)
     # Every checked file is read for suppressions (one that hides nothing is reported);
@@ -222,6 +234,8 @@ def _apply_baseline(
     problems: list[Problem], where: Path, files: _Files, *, update: bool
 ) -> tuple[list[Problem], list[Problem]]:
     """(problems still reported, problems the baseline file records)."""
+    from gym_scaffold.settle import baseline  # json and the fingerprints: only with a baseline
+
     countable = sorted((p for p in problems if p.severity is not Severity.NOTE), key=lambda p: p.sort_key)
     prints = {problem: files.fingerprint(problem) for problem in countable}
     if update:

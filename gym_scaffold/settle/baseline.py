@@ -30,6 +30,7 @@ from pathlib import Path
 
 from gym_scaffold.cache import blake2b  # hashlib's module without OpenSSL's start-up
 from gym_scaffold.problem import Problem
+from gym_scaffold.settle.project import BaselineError
 
 VERSION = 1
 
@@ -43,10 +44,6 @@ _SECRET_NAME = re.compile(r"key|token|secret|passw|credential|auth|cookie|sessio
 _COMMENT = re.compile(r"[ \t]+#.*$")
 
 Fingerprint = tuple[str, str, tuple[str, ...], str]  # path, rule, key path, value hash or ""
-
-
-class BaselineError(Exception):
-    """The baseline file cannot be read or written; the message says why."""
 
 
 def _parse_line(text: str) -> tuple[str | None, int, int]:

@@ -47,6 +47,10 @@ class ConfigProblem:
         return f"{where}: error: {self.message}"
 
 
+class BaselineError(Exception):
+    """The baseline file cannot be read or written; the message says why."""
+
+
 class ConfigError(Exception):
     """The project configuration (or a command-line choice) cannot be used."""
 
