@@ -19,6 +19,7 @@ every byte is part of their cache entry, and are read again on every run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -138,6 +139,10 @@ class _Files:
                 found = self._suppressions[shown] = suppressions.NONE
         return found
 
+    def read_already(self, shown: str) -> suppressions.FileSuppressions:
+        """The suppressions of a file read already (none for a file not read)."""
+        return self._suppressions.get(shown, suppressions.NONE)
+
     def relative(self, shown: str) -> str | None:
         if shown not in self._relative:
             self._relative[shown] = self.project.relative_text(self.absolute(shown))
@@ -192,7 +197,8 @@ def settle(
         settled = chosen(problem)
         if settled is None:
             continue
-        found = files._suppressions.get(problem.path, suppressions.NONE)
+        note = problem.severity is Severity.NOTE
+        found = files.read_already(problem.path) if note else files.suppressions(problem.path)
         if found is suppressions.NONE or not found.hides(settled):
             kept.append(settled)
     for found in files.all_suppressions():
@@ -205,12 +211,7 @@ def settle(
     where = rules.baseline_file
     if where is not None:
         kept, baselined = _apply_baseline(kept, where, files, update=choices.update_baseline)
-    return Result(
-        files_checked=result.files_checked,
-        files_skipped=result.files_skipped,
-        problems=kept,
-        baselined=baselined,
-    )
+    return dataclasses.replace(result, problems=kept, baselined=baselined)  # every other field kept
 
 
 def _unused(found: suppressions.FileSuppressions, rules: Rules, relative: str | None) -> Iterable[Problem]:
