@@ -14,7 +14,7 @@ from conftest import _clean_env, run_cli
 from git_support import git, make_repo, needs_git
 from test_validate_cli import CONFIG, KEY, model_config, write_tree
 
-from gym_scaffold.settle.baseline import key_path
+from gym_scaffold.settle.baseline import _hashable, key_path
 from gym_scaffold.settle.globs import GlobError, compile_glob
 
 BAD_URL = "https://api.openai.com/v1/chat/completions"
@@ -492,3 +492,25 @@ def test_on_the_real_sample_a_baseline_passes_and_a_new_typo_fails(corpus_tree, 
     reported = [line for line in proc.stdout.splitlines() if ": error: " in line or ": warning: " in line]
     assert len(reported) == 1, proc.stdout
     assert reported[0].startswith(f"{config.relative_to(root)}:5:7: error: unknown key 'max_tokns'")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        KEY,
+        "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+        "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+        "nvapi-AbCdEf1234567890",
+        "hf_abcdefghijklmnopqrstuvwxyzabcdef",
+        "'Bearer abcdefghijklmnopqrstuvwxyzAB'",
+    ],
+)
+def test_values_shaped_like_keys_are_never_hashed(value):
+    assert not _hashable("configs/a.yaml", ("policy_model", "url"), value)
+
+
+def test_ordinary_values_are_hashed_but_never_in_env_yaml_or_under_credential_keys():
+    for value in ("https://api.openai.com/v1/chat/completions", "gpt-4.1-2025-04-14", "99999", "${policy_key}"):
+        assert _hashable("configs/a.yaml", ("model", "base_url"), value)
+    assert not _hashable("env.yaml", ("policy_base_url",), "https://api.openai.com/v1")
+    assert not _hashable("configs/a.yaml", ("model", "openai_api_key"), "??")

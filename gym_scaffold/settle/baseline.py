@@ -42,6 +42,10 @@ _KEY_LINE = re.compile(
 )
 _SECRET_NAME = re.compile(r"key|token|secret|passw|credential|auth|cookie|session", re.IGNORECASE)
 _COMMENT = re.compile(r"[ \t]+#.*$")
+# 12 or more letters and digits in a row, both kinds among them (or 24 of either): what
+# keys and tokens are made of (sk-proj-..., nvapi-..., hf_..., base64), never a port, a
+# URL's words or a model name.
+_TOKEN = re.compile(r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{12,}|[A-Za-z0-9]{24,}")
 
 Fingerprint = tuple[str, str, tuple[str, ...], str]  # path, rule, key path, value hash or ""
 
@@ -87,14 +91,13 @@ def key_path(lines: list[str], line: int) -> tuple[tuple[str, ...], str | None]:
 
 
 def _hashable(path: str, keys: tuple[str, ...], value: str | None) -> bool:
+    """May the value's hash be recorded? Never for env.yaml, a credential-like key, or a
+    value holding a token: every provider key has a long run of letters and digits."""
     if value is None or os.path.basename(path) == "env.yaml":
         return False
     if any(_SECRET_NAME.search(key) for key in keys[-1:]):
         return False
-    from gym_scaffold.secrets import KEY_PREFIXES, looks_like_secret
-
-    bare = value.strip("'\"")
-    return not looks_like_secret(bare) and not any(prefix in bare for prefix in KEY_PREFIXES)
+    return _TOKEN.search(value) is None
 
 
 def fingerprint(problem: Problem, relative: str, lines: list[str] | None) -> Fingerprint:

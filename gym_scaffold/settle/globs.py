@@ -30,10 +30,7 @@ class Glob:
 
     def matches(self, relative: str) -> bool:
         """Does the glob cover `relative` (a root-relative path with `/` separators)?"""
-        parts = relative.split("/")
-        if not self.anchored:
-            return any(self.pattern.fullmatch(part) for part in parts)
-        return any(self.pattern.fullmatch("/".join(parts[:end])) for end in range(len(parts), 0, -1))
+        return self.pattern.fullmatch(relative) is not None
 
 
 def _class(text: str, start: int) -> tuple[str, int]:
@@ -88,8 +85,12 @@ def compile_glob(text: str) -> Glob:
         else:
             out.append(re.escape(glob[i]))
             i += 1
+    anchored = "/" in glob
+    # One regex for the whole path: the glob at the root (or, without '/', below any
+    # directory), then anything below what it matched.
+    body = "".join(out)
     try:
-        pattern = re.compile("".join(out))
+        pattern = re.compile(("" if anchored else "(?:.*/)?") + f"(?:{body})(?:/.*)?", re.DOTALL)
     except re.error as exc:  # a set like [z-a]
         raise GlobError(f"not a valid glob ({exc})") from None
-    return Glob(text, pattern, anchored="/" in glob)
+    return Glob(text, pattern, anchored)

@@ -96,7 +96,7 @@ class Project:
         return os.fspath(self.root).rstrip(os.sep) + os.sep
 
     def excluded(self, path: Path) -> bool:
-        relative = self.relative(path)
+        relative = self.relative_text(os.path.normpath(path))
         return relative is not None and any(glob.matches(relative) for glob in self.exclude)
 
 
