@@ -395,6 +395,15 @@ def test_baseline_errors_exit_2(tmp_path, validate):
     assert proc.returncode == 2 and "not a gym-scaffold baseline" in proc.stderr
     proc = validate("--update-baseline", cwd=root)
     assert proc.returncode == 2 and "--update-baseline needs --baseline FILE" in proc.stderr
+    os.mkfifo(root / "fifo.json")
+    proc = validate("--baseline", "fifo.json", cwd=root)  # read without blocking
+    assert proc.returncode == 2 and "cannot read the baseline" in proc.stderr
+    pyproject(root, 'baseline = "responses_api_models"\n')  # a directory
+    proc = validate(cwd=root)
+    assert proc.returncode == 2 and "cannot read the baseline" in proc.stderr and "Traceback" not in proc.stderr
+    proc = validate("--update-baseline", cwd=root)
+    assert proc.returncode == 2 and "cannot write the baseline" in proc.stderr and "Traceback" not in proc.stderr
+    assert not list(root.glob(".*.tmp"))
 
 
 def test_baseline_paths_are_relative_to_the_root_whatever_the_cwd(tmp_path, validate):

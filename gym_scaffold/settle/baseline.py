@@ -22,6 +22,7 @@ could be brute-forced against a list of candidates).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,9 +31,11 @@ from pathlib import Path
 
 from gym_scaffold.cache import blake2b  # hashlib's module without OpenSSL's start-up
 from gym_scaffold.problem import Problem
+from gym_scaffold.safeio import NotReadable, read_regular
 from gym_scaffold.settle.project import BaselineError
 
 VERSION = 1
+BASELINE_MAX_BYTES = 64 * 1024 * 1024  # some 250,000 problems
 
 # key: value, or - key: value. Group `key` is the key without quotes.
 _KEY_LINE = re.compile(
@@ -117,10 +120,12 @@ def fingerprint(problem: Problem, relative: str, lines: list[str] | None) -> Fin
 
 def read(path: Path) -> Counter[Fingerprint]:
     """The fingerprints recorded in the baseline file at `path`, with their counts."""
+    if not os.path.lexists(path):
+        raise BaselineError(f"{path}: no such baseline file; write it with --update-baseline")
     try:
-        data = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise BaselineError(f"{path}: no such baseline file; write it with --update-baseline") from None
+        data = json.loads(read_regular(path, limit=BASELINE_MAX_BYTES))  # never blocks on a FIFO
+    except NotReadable as exc:
+        raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
     except (OSError, ValueError) as exc:
         raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("problems"), list):
@@ -147,11 +152,14 @@ def render(fingerprints: Counter[Fingerprint]) -> str:
 
 
 def write(path: Path, fingerprints: Counter[Fingerprint]) -> None:
+    """Write the baseline file whole or not at all (through a temporary file beside it)."""
     text = render(fingerprints)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except OSError as exc:
-        raise BaselineError(f"{path}: cannot write the baseline: {exc}") from None
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise BaselineError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None
