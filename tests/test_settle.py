@@ -288,6 +288,15 @@ def test_a_suppression_without_known_rule_ids_is_refused(tmp_path, validate, com
     assert len(refused) == 1 and f"{CONFIG}:5:" in refused[0] and message in refused[0], proc.stdout
 
 
+def test_a_skipped_files_note_can_be_suppressed_file_wide(tmp_path, validate):
+    prompt = "resources_servers/quiz/prompts/system.yaml"
+    root = write_tree(tmp_path, {CONFIG: model_config(), prompt: "# gym-scaffold: ignore-file[not-a-config]\ntext: hi\n"})
+    proc = validate(cwd=root)
+    assert proc.returncode == 0 and not lines_with(proc, "not-a-config"), proc.stdout
+    (root / prompt).write_text("text: hi\n")
+    assert lines_with(validate(cwd=root), "not-a-config")
+
+
 def test_suppression_comments_are_read_again_on_a_cached_run(tmp_path, validate):
     root = write_tree(tmp_path, {CONFIG: suppressed_config(same_line="# gym-scaffold: ignore[base-url]")})
     for _ in range(2):  # the second run takes the file's problems from the cache

@@ -139,10 +139,6 @@ class _Files:
                 found = self._suppressions[shown] = suppressions.NONE
         return found
 
-    def read_already(self, shown: str) -> suppressions.FileSuppressions:
-        """The suppressions of a file read already (none for a file not read)."""
-        return self._suppressions.get(shown, suppressions.NONE)
-
     def relative(self, shown: str) -> str | None:
         if shown not in self._relative:
             self._relative[shown] = self.project.relative_text(self.absolute(shown))
@@ -175,10 +171,9 @@ def settle(
     Raises BaselineError when the baseline cannot be read or written."""
     rules = Rules(project, choices)
     files = _Files(project, cwd, read)
-    # Every checked file is read for suppressions (one that hides nothing is reported);
-    # a skipped file only when it has a problem other than the note that it was skipped.
-    reported = (problem.path for problem in result.problems if problem.severity is not Severity.NOTE)
-    for shown in dict.fromkeys([*result.files_checked, *reported]):
+    # Every checked file is read for suppressions (one that hides nothing is reported),
+    # and every file a problem names (a skipped file's note can be suppressed too).
+    for shown in dict.fromkeys([*result.files_checked, *(problem.path for problem in result.problems)]):
         files.suppressions(shown)
     per_file = frozenset().union(*(ids for _, ids in project.per_file_ignores))
 
@@ -197,8 +192,7 @@ def settle(
         settled = chosen(problem)
         if settled is None:
             continue
-        note = problem.severity is Severity.NOTE
-        found = files.read_already(problem.path) if note else files.suppressions(problem.path)
+        found = files.suppressions(problem.path)
         if found is suppressions.NONE or not found.hides(settled):
             kept.append(settled)
     for found in files.all_suppressions():
