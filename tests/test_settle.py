@@ -115,6 +115,23 @@ def test_a_configuration_change_is_seen_by_a_cached_run(tmp_path, validate):
     assert lines_with(validate(cwd=root), "base-url")
 
 
+def test_a_parsed_configuration_is_remembered_and_a_damaged_memo_parsed_again(tmp_path):
+    root = bad_url_tree(tmp_path / "repo")
+    pyproject(root, 'ignore = ["base-url"]\n')
+    env = _clean_env(XDG_CACHE_HOME=str(tmp_path / "cache"), NO_COLOR="1", PYTHONPROFILEIMPORTTIME="1")
+    first = run_cli("validate", cwd=root, env=env)
+    assert first.returncode == 0 and "| tomllib" in first.stderr
+    second = run_cli("validate", cwd=root, env=env)
+    assert second.returncode == 0 and "| tomllib" not in second.stderr
+    (memo,) = (tmp_path / "cache" / "gym-scaffold" / "config").iterdir()
+    for damaged in (b"", b"\xe9", memo.read_bytes()[:5], __import__("marshal").dumps(7)):
+        memo.write_bytes(damaged)
+        proc = run_cli("validate", cwd=root, env=env)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    pyproject(root, 'ignore = ["base-ur"]\n')  # new bytes: parsed and checked afresh
+    assert run_cli("validate", cwd=root, env=env).returncode == 2
+
+
 def test_gym_scaffold_toml_is_read_without_pyproject(tmp_path, validate):
     root = bad_url_tree(tmp_path)
     (root / ".gym-scaffold.toml").write_text('ignore = ["base-url"]\n')

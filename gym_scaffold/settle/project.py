@@ -16,6 +16,7 @@ naming the file, line and column, so a typo never silently turns a check off.
 
 from __future__ import annotations
 
+import marshal
 import os
 import re
 import sys
@@ -162,7 +163,7 @@ def find(root: Path, display: Callable[[Path], str] = _name) -> tuple[Path, str,
         raw = read_or_none(path)
         if in_pyproject and raw is not None and TABLE.encode() not in raw:
             continue  # another tool's pyproject.toml (NeMo Gym's own): none of our business
-        text, data = _parse(path, display(path), raw)
+        text, data = _parse(path, display(path), raw, only_ours=in_pyproject)
         if in_pyproject:
             tool = data.get("tool")
             table = tool.get(TABLE) if isinstance(tool, dict) else None
@@ -179,15 +180,23 @@ def find(root: Path, display: Callable[[Path], str] = _name) -> tuple[Path, str,
     return found[0] if found else None
 
 
-def _parse(path: Path, shown: str, raw: bytes | None) -> tuple[str, dict]:
+def _parse(path: Path, shown: str, raw: bytes | None, *, only_ours: bool) -> tuple[str, dict]:
+    """The file's text and its TOML data (with `only_ours`, only tool.gym-scaffold of it)."""
     try:
         if raw is None:
             raise OSError("not a readable regular file")
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(shown, 0, 0, f"cannot read: {exc}")]) from None
+    memo = _memo_file(raw)
     try:
-        return text, _toml().loads(text)
+        remembered = marshal.loads(memo.read_bytes())
+        if isinstance(remembered, dict):
+            return text, remembered
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # none yet, or damaged: parse again
+    try:
+        data = _toml().loads(text)
     except _toml().TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         if where:
@@ -196,6 +205,30 @@ def _parse(path: Path, shown: str, raw: bytes | None) -> tuple[str, dict]:
             line, column = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
         message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc)) or "not valid TOML"
         raise ConfigError([ConfigProblem(shown, line, column, f"not valid TOML: {message}")]) from None
+    if only_ours:
+        tool = data.get("tool")
+        data = {"tool": {TABLE: tool[TABLE]}} if isinstance(tool, dict) and TABLE in tool else {}
+    _remember(memo, data)
+    return text, data
+
+
+def _memo_file(raw: bytes) -> Path:
+    """Where the parsed form of a configuration with these bytes is kept: importing
+    tomllib alone costs some 10 ms, 8% of a whole-checkout run answered from the cache."""
+    from gym_scaffold.cache import blake2b, cache_home
+
+    return cache_home(os.environ) / "config" / f"{blake2b(raw, digest_size=16).hexdigest()}.marshal"
+
+
+def _remember(memo: Path, data: dict) -> None:
+    try:
+        encoded = marshal.dumps(data)  # ValueError for a value marshal does not know (a date)
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        temporary = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(encoded)
+        os.replace(temporary, memo)
+    except (OSError, ValueError):
+        pass  # only slower next time
 
 
 def load(root: Path, display: Callable[[Path], str] = _name) -> Project:
