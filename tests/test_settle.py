@@ -117,13 +117,15 @@ def test_a_configuration_change_is_seen_by_a_cached_run(tmp_path, validate):
 
 def test_a_parsed_configuration_is_remembered_and_a_damaged_memo_parsed_again(tmp_path):
     root = bad_url_tree(tmp_path / "repo")
-    pyproject(root, 'ignore = ["base-url"]\n')
     env = _clean_env(XDG_CACHE_HOME=str(tmp_path / "cache"), NO_COLOR="1", PYTHONPROFILEIMPORTTIME="1")
+    assert run_cli("validate", "--baseline", "b.json", "--update-baseline", cwd=root, env=env).returncode == 0
+    pyproject(root, 'ignore = ["base-url"]\nbaseline = "b.json"\n')
     first = run_cli("validate", cwd=root, env=env)
-    assert first.returncode == 0 and "| tomllib" in first.stderr
+    assert first.returncode == 0 and "| tomllib" in first.stderr and "| json" in first.stderr
     second = run_cli("validate", cwd=root, env=env)
-    assert second.returncode == 0 and "| tomllib" not in second.stderr
-    (memo,) = (tmp_path / "cache" / "gym-scaffold" / "config").iterdir()
+    assert second.returncode == 0, second.stderr
+    assert "| tomllib" not in second.stderr and "| json" not in second.stderr  # both remembered
+    (memo,) = (tmp_path / "cache" / "gym-scaffold" / "parsed").glob("pyproject-*")
     for damaged in (b"", b"\xe9", memo.read_bytes()[:5], __import__("marshal").dumps(7)):
         memo.write_bytes(damaged)
         proc = run_cli("validate", cwd=root, env=env)

@@ -23,15 +23,16 @@ could be brute-forced against a list of candidates).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from gym_scaffold.cache import blake2b  # hashlib's module without OpenSSL's start-up
 from gym_scaffold.problem import Problem
 from gym_scaffold.safeio import NotReadable, read_regular
+from gym_scaffold.settle import memo
 from gym_scaffold.settle.project import BaselineError
 
 VERSION = 1
@@ -51,6 +52,12 @@ _COMMENT = re.compile(r"[ \t]+#.*$")
 _TOKEN = re.compile(r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{12,}|[A-Za-z0-9]{24,}")
 
 Fingerprint = tuple[str, str, tuple[str, ...], str]  # path, rule, key path, value hash or ""
+
+
+def _json() -> Any:
+    import json  # a run whose baseline is remembered (settle/memo.py) never needs it
+
+    return json
 
 
 def _parse_line(text: str) -> tuple[str | None, int, int]:
@@ -123,7 +130,8 @@ def read(path: Path) -> Counter[Fingerprint]:
     if not os.path.lexists(path):
         raise BaselineError(f"{path}: no such baseline file; write it with --update-baseline")
     try:
-        data = json.loads(read_regular(path, limit=BASELINE_MAX_BYTES))  # never blocks on a FIFO
+        raw = read_regular(path, limit=BASELINE_MAX_BYTES)  # never blocks on a FIFO
+        data = memo.parsed(raw, "baseline", lambda: _json().loads(raw))
     except NotReadable as exc:
         raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
     except (OSError, ValueError) as exc:
@@ -136,7 +144,7 @@ def read(path: Path) -> Counter[Fingerprint]:
             key = (str(entry["path"]), str(entry["rule"]), tuple(map(str, entry["key"])), str(entry.get("value", "")))
             recorded[key] += int(entry.get("count", 1))
         except (TypeError, KeyError, ValueError):
-            raise BaselineError(f"{path}: a malformed entry: {json.dumps(entry)[:200]}") from None
+            raise BaselineError(f"{path}: a malformed entry: {_json().dumps(entry)[:200]}") from None
     return recorded
 
 
@@ -148,7 +156,7 @@ def render(fingerprints: Counter[Fingerprint]) -> str:
         if digest:
             entry["value"] = digest
         entries.append(entry)
-    return json.dumps({"version": VERSION, "problems": entries}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return _json().dumps({"version": VERSION, "problems": entries}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def write(path: Path, fingerprints: Counter[Fingerprint]) -> None:

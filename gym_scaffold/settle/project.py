@@ -16,7 +16,6 @@ naming the file, line and column, so a typo never silently turns a check off.
 
 from __future__ import annotations
 
-import marshal
 import os
 import re
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 from gym_scaffold.rules import rule_ids
 from gym_scaffold.safeio import read_or_none
+from gym_scaffold.settle import memo
 from gym_scaffold.settle.globs import Glob, GlobError, compile_glob
 
 PYPROJECT = "pyproject.toml"
@@ -188,47 +188,28 @@ def _parse(path: Path, shown: str, raw: bytes | None, *, only_ours: bool) -> tup
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(shown, 0, 0, f"cannot read: {exc}")]) from None
-    memo = _memo_file(raw)
-    try:
-        remembered = marshal.loads(memo.read_bytes())
-        if isinstance(remembered, dict):
-            return text, remembered
-    except (OSError, ValueError, EOFError, TypeError):
-        pass  # none yet, or damaged: parse again
-    try:
-        data = _toml().loads(text)
-    except _toml().TOMLDecodeError as exc:
-        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        if where:
-            line, column = int(where[1]), int(where[2])
-        else:  # "(at end of document)"
-            line, column = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
-        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc)) or "not valid TOML"
-        raise ConfigError([ConfigProblem(shown, line, column, f"not valid TOML: {message}")]) from None
-    if only_ours:
-        tool = data.get("tool")
-        data = {"tool": {TABLE: tool[TABLE]}} if isinstance(tool, dict) and TABLE in tool else {}
-    _remember(memo, data)
-    return text, data
+
+    def parse() -> dict:
+        try:
+            data = _toml().loads(text)
+        except _toml().TOMLDecodeError as exc:
+            raise ConfigError([_decode_problem(shown, text, exc)]) from None
+        if only_ours:
+            tool = data.get("tool")
+            data = {"tool": {TABLE: tool[TABLE]}} if isinstance(tool, dict) and TABLE in tool else {}
+        return data
+
+    return text, memo.parsed(raw, "pyproject" if only_ours else "toml", parse)
 
 
-def _memo_file(raw: bytes) -> Path:
-    """Where the parsed form of a configuration with these bytes is kept: importing
-    tomllib alone costs some 10 ms, 8% of a whole-checkout run answered from the cache."""
-    from gym_scaffold.cache import blake2b, cache_home
-
-    return cache_home(os.environ) / "config" / f"{blake2b(raw, digest_size=16).hexdigest()}.marshal"
-
-
-def _remember(memo: Path, data: dict) -> None:
-    try:
-        encoded = marshal.dumps(data)  # ValueError for a value marshal does not know (a date)
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        temporary = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(encoded)
-        os.replace(temporary, memo)
-    except (OSError, ValueError):
-        pass  # only slower next time
+def _decode_problem(shown: str, text: str, exc: Exception) -> ConfigProblem:
+    where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if where:
+        line, column = int(where[1]), int(where[2])
+    else:  # "(at end of document)"
+        line, column = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc)) or "not valid TOML"
+    return ConfigProblem(shown, line, column, f"not valid TOML: {message}")
 
 
 def load(root: Path, display: Callable[[Path], str] = _name) -> Project:
