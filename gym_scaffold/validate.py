@@ -64,8 +64,9 @@ class ValidateOptions:
     use_cache: bool = True
     # Files never checked, not even when named (the project configuration's `exclude`).
     exclude: Callable[[Path], bool] | None = None
-    # Each file's bytes, read once in this process; settling reads suppressions from it.
-    read: ReadOnce = field(default_factory=ReadOnce)
+    # Each file's bytes, read once during the run (a fresh one per run when None); the
+    # caller may pass one to read suppressions from the same bytes afterwards (settle/).
+    read: ReadOnce | None = None
 
 
 def run_root(options: ValidateOptions) -> Path:
@@ -124,7 +125,8 @@ class Validator:
         self._display: dict[Path, str] = {}
         self._shown_paths: dict[str, Path] = {}  # the other way round
         self.result = Result()
-        self.read = options.read  # the result cache and the checkout index share one read of each file
+        # the result cache and the checkout index share one read of each file
+        self.read = options.read if options.read is not None else ReadOnce()
         self.run_cache: dict = {}  # ConfigView.run_cache
         self.results_cache = ResultCache(self.root, options.environ, self.read) if options.use_cache else None
         # Instance name -> server types over the whole checkout (checkout.py); built in run().

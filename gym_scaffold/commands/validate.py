@@ -69,6 +69,7 @@ def command(
     config directories of the checkout is checked, and env.yaml.
     """
     from gym_scaffold.report import default_format, render
+    from gym_scaffold.safeio import ReadOnce
     from gym_scaffold.validate import ValidateOptions, run_validate
 
     if paths and configs:
@@ -79,6 +80,7 @@ def command(
         env_file=env_file,
         env_check_only=env_check_only,
         use_cache=not no_cache and os.environ.get("GYM_SCAFFOLD_NO_CACHE") != "1",
+        read=ReadOnce(),  # settling finds suppressions in the bytes the run checked
     )
     from gym_scaffold import settle
 
