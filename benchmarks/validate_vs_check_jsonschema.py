@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "nemo-gym"
+DEFAULT_CORPUS = Path(os.environ.get("GYM_SCAFFOLD_CORPUS") or REPO.parent / "shared" / "corpus" / "nemo-gym")
 ONE_FILE = "responses_api_models/openai_model/configs/OpenAI/gpt-4.1-2025-04-14.yaml"
 TARGETS = {"one file": 0.6, "corpus": 0.5, "corpus, cached": 0.5}
 HEAVY_MODULES = ("openai", "copier", "pydantic")

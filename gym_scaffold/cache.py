@@ -1,22 +1,24 @@
 """Remembering each file's problems between runs, the way ruff and mypy do.
 
 `validate` over a whole checkout reads hundreds of files that rarely change between two
-commits. An entry is reused only when every input of that file's check is byte-for-byte
-the same: the file, every file it includes, env.yaml, the environment variables its
-`${oc.env:...}` references read, and gym-scaffold's own code and schemas. The cache
-lives under $XDG_CACHE_HOME (default ~/.cache), never inside the user's repository.
+commits. An entry is reused only when every input of that file's check is the same: the
+file, every file it includes, env.yaml (byte for byte), and everything else the check
+read, as recorded where it was read (`config.model.Reads`: files, directories and the
+checkout index asked through the view; the environment variables the resolver looked up),
+and gym-scaffold's own code and schemas. The cache lives in the user's cache directory
+(`cache_home`), never inside the user's repository.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gym_scaffold.config.model import Reads, listing
 from gym_scaffold.problem import Problem
 from gym_scaffold.safeio import ReadOnce
 
@@ -25,27 +27,34 @@ try:  # hashlib's own module, without loading OpenSSL first: milliseconds on eve
 except ImportError:  # pragma: no cover - an interpreter without it
     from hashlib import blake2b
 
-_FORMAT = 2
-_ENV_VAR = re.compile(rb"oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)")
+_FORMAT = 3
 _PACKAGE = Path(__file__).resolve().parent
 
 
 @dataclass
 class Outcome:
-    """What checking one file produced."""
+    """What checking one file produced, and what it depended on."""
 
     status: str  # "checked" or "skipped"
     problems: list[Problem]
-    inputs: dict[str, str] = field(default_factory=dict)  # path -> digest ("" = absent)
-    environ: str = ""  # digest of the environment variables the inputs read
-    # Instance names the check looked up in the checkout index, with the answer it got
+    inputs: dict[str, str] = field(default_factory=dict)  # file -> digest ("" = absent)
+    dirs: dict[str, bool] = field(default_factory=dict)  # path -> whether it is a directory
+    listings: dict[str, str] = field(default_factory=dict)  # directory -> digest of its names
+    environ_names: tuple[str, ...] = ()  # the environment variables the resolver looked up
+    environ: str = ""  # digest of their values (never the values: they may be keys)
+    # Names the check looked up in the checkout index, with the answer it got
     # (gym_scaffold/checkout.py): the entry holds while the index answers the same.
     lookups: dict = field(default_factory=dict)
 
 
 def cache_home(environ: Mapping[str, str]) -> Path:
-    """gym-scaffold's directory under $XDG_CACHE_HOME (default ~/.cache)."""
-    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gym-scaffold"
+    """gym-scaffold's cache directory: under $XDG_CACHE_HOME when the run's environment
+    sets it, else the platform's own (~/.cache, ~/Library/Caches, %LOCALAPPDATA%)."""
+    if environ.get("XDG_CACHE_HOME"):
+        return Path(environ["XDG_CACHE_HOME"]) / "gym-scaffold"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("gym-scaffold", appauthor=False))
 
 
 def derived_schema_dir(environ: Mapping[str, str]) -> Path:
@@ -73,7 +82,7 @@ def code_fingerprint() -> str:
 class ResultCache:
     def __init__(self, root: Path, environ: Mapping[str, str], read: ReadOnce | None = None) -> None:
         self.read = read if read is not None else ReadOnce()
-        self._seen: dict[str, tuple[str, frozenset[str]]] = {}  # path -> (digest, env vars read)
+        self._seen: dict[str, str] = {}  # path -> digest of its contents
         self.file = cache_home(environ) / f"validate-{digest(str(root.resolve()).encode())}.pickle"
         self.environ = environ
         self.fingerprint = code_fingerprint()
@@ -93,16 +102,18 @@ class ResultCache:
             self.entries = {}
             self.stored_index = None
 
-    def _input(self, path: str) -> tuple[str, frozenset[str]]:
-        """(digest of the file, "" when absent; the variables its oc.env references read)."""
+    def _input(self, path: str) -> str:
+        """The digest of a file, "" when absent (read once per run)."""
         seen = self._seen.get(path)
         if seen is None:
             # Never a blocking open (a FIFO among the inputs) nor an unbounded read
             # (/dev/zero); each input once per run, however many files share it.
             data = self.read(path)
-            names = frozenset(name.decode() for name in _ENV_VAR.findall(data)) if data else frozenset()
-            seen = self._seen[path] = ("" if data is None else digest(data), names)
+            seen = self._seen[path] = "" if data is None else digest(data)
         return seen
+
+    def _listing(self, path: str) -> str:
+        return digest(repr(listing(path)).encode())
 
     def _environ_digest(self, names: Iterable[str]) -> str:
         return digest(repr([(name, self.environ.get(name)) for name in sorted(set(names))]).encode())
@@ -116,35 +127,46 @@ class ResultCache:
 
             if not lookups_match(entry.lookups, index):
                 return None
-        names: set[str] = set()
-        for input_path, recorded in entry.inputs.items():
-            current, read_names = self._input(input_path)
-            if current != recorded:
-                return None
-            names |= read_names
-        if self._environ_digest(names) != entry.environ:
+        if any(self._input(name) != recorded for name, recorded in entry.inputs.items()):
+            return None
+        if any(os.path.isdir(name) != recorded for name, recorded in entry.dirs.items()):
+            return None
+        if any(self._listing(name) != recorded for name, recorded in entry.listings.items()):
+            return None
+        if self._environ_digest(entry.environ_names) != entry.environ:
             return None
         return entry
 
-    def put(
+    def outcome(
         self,
         path: Path,
         status: str,
         problems: list[Problem],
-        inputs: Iterable[Path],
-        lookups: Mapping | None = None,
-    ) -> None:
-        digests, names = {}, set()
-        for input_path in {str(path), *map(str, inputs)}:
-            digests[input_path], read_names = self._input(input_path)
-            names |= read_names
-        outcome = Outcome(status, list(problems), digests, self._environ_digest(names), dict(lookups or {}))
-        self.added[str(path)] = outcome
+        inputs: Iterable[Path | str],
+        reads: Reads | None = None,
+        environ_names: Iterable[str] = (),
+    ) -> Outcome:
+        """`path`'s outcome as the cache keeps it (in `added`, by the caller), with what it
+        depended on: `inputs` (the YAML files and env.yaml), what the view recorded
+        (`reads`) and the variables the resolver read."""
+        reads = reads if reads is not None else Reads()
+        files = {str(path), *map(str, inputs), *reads.files}
+        names = tuple(sorted(set(environ_names)))
+        return Outcome(
+            status,
+            list(problems),
+            inputs={name: self._input(name) for name in files},
+            dirs={name: os.path.isdir(name) for name in reads.dirs},
+            listings={name: self._listing(name) for name in reads.listings},
+            environ_names=names,
+            environ=self._environ_digest(names),
+            lookups=dict(reads.lookups),
+        )
 
     def index(self, paths: list[Path], build: Callable[[], Any]) -> Any:
         """The checkout index over `paths`: the stored one while every file it was built
         from is byte-identical (their digests are needed for the outcomes anyway)."""
-        key = digest("\n".join(f"{path}\0{self._input(str(path))[0]}" for path in paths).encode())
+        key = digest("\n".join(f"{path}\0{self._input(str(path))}" for path in paths).encode())
         if self.stored_index is not None and self.stored_index[0] == key:
             return self.stored_index[1]
         built = build()

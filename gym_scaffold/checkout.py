@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from gym_scaffold.config.model import SERVER_TYPES
 from gym_scaffold.safeio import read_or_none
@@ -25,20 +26,33 @@ from gym_scaffold.safeio import read_or_none
 _TOP = re.compile(r"^(?P<name>[A-Za-z0-9_][\w.\-]*)\s*:\s*(?P<rest>.*)$")
 _CHILD = re.compile(r"^(?P<indent>[ \t]+)(?P<key>[A-Za-z_][\w\-]*)\s*:\s*(?P<value>[^#]*)")
 _FLOW_TYPE = re.compile(r"\{\s*(" + "|".join(SERVER_TYPES) + r")\s*:")
+_FLOW_ENTRYPOINT = re.compile(r"\{(?:.*[,{]\s*|\s*)entrypoint\s*:")
 _DIRECTIVES = ("_inherit_from", "_copy")
 
 
 def scan_text(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
     """(instance -> server types, instance -> the source of its _inherit_from / _copy)."""
+    types, sources, _ = _scan(text)
+    return types, sources
+
+
+def _scan(text: str) -> tuple[dict[str, set[str]], dict[str, str], set[tuple[str, str, str]]]:
+    """scan_text, and the (instance, server type, implementation) blocks that have an
+    `entrypoint`: the instances the text declares rather than overlays."""
     types: dict[str, set[str]] = {}
     sources: dict[str, str] = {}
+    declared: set[tuple[str, str, str]] = set()
     current: str | None = None
     child_indent: str | None = None
+    server_type: str | None = None  # the server type block being read, and its implementation
+    impl_indent: str | None = None
+    impl: str | None = None
+    field_indent: str | None = None
     for line in text.splitlines():
         if not line or line.lstrip().startswith("#"):
             continue
         if line[0] not in " \t":
-            current, child_indent = None, None
+            current, child_indent, server_type = None, None, None
             top = _TOP.match(line)
             if top is None:
                 continue
@@ -58,23 +72,40 @@ def scan_text(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
         indent = child.group("indent")
         if child_indent is None:
             child_indent = indent
-        if indent != child_indent:
-            continue
         key = child.group("key")
+        if indent != child_indent:
+            if server_type is None or len(indent) <= len(child_indent):
+                continue
+            if impl_indent is None:
+                impl_indent = indent
+            if indent == impl_indent:
+                impl, field_indent = key, None
+                if _FLOW_ENTRYPOINT.match(child.group("value")):
+                    declared.add((current, server_type, impl))
+            elif impl is not None and len(indent) > len(impl_indent):
+                field_indent = field_indent or indent
+                if indent == field_indent and key == "entrypoint":
+                    declared.add((current, server_type, impl))
+            continue
+        server_type, impl_indent, impl = None, None, None
         if key in SERVER_TYPES:
             types.setdefault(current, set()).add(key)
+            server_type = key
         elif key in _DIRECTIVES:
             value = child.group("value").strip().strip("'\"")
             if value:
                 sources[current] = value.split(".")[0]
-    return types, sources
+    return types, sources, declared
 
 
 class CheckoutIndex(dict):
-    """Instance name -> server types, and the config files whose instances are unknown
-    (empty: a partial copy of a checkout), which may define any name."""
+    """Instance name -> server types, the config files whose instances are unknown
+    (empty: a partial copy of a checkout), which may define any name, and the
+    (instance, server type, implementation) blocks some file declares with an `entrypoint`
+    (a file that sets a few keys of such an instance is an overlay of it)."""
 
     unknown_files: tuple[str, ...] = ()
+    declared: frozenset[tuple[str, str, str]] = frozenset()
 
 
 class LazyIndex(Mapping):
@@ -112,12 +143,16 @@ class LazyIndex(Mapping):
     def unknown_files(self) -> tuple[str, ...]:
         return self.built().unknown_files
 
+    @property
+    def declared(self) -> frozenset[tuple[str, str, str]]:
+        return self.built().declared
+
 
 # Pseudo-names for the result cache: how many files of the checkout are unknown, and
-# (followed by a server type) which instances have that type: a did-you-mean among them
-# changes when they do.
+# every instance with its types (what a walk over the whole index saw).
 UNKNOWN_FILES = "\0unknown-files"
-NAMES_OF_TYPE = "\0names-of-type:"
+EVERY_NAME = "\0every-name"
+DECLARED = "\0declared:"  # followed by instance, server type and implementation, \0-separated
 
 
 def names_of_type(index: Mapping[str, frozenset[str]], server_type: str) -> tuple[str, ...]:
@@ -128,9 +163,53 @@ def names_of_type(index: Mapping[str, frozenset[str]], server_type: str) -> tupl
 def _answer(index: Mapping[str, frozenset[str]], name: str) -> object:
     if name == UNKNOWN_FILES:
         return len(getattr(index, "unknown_files", ()))
-    if name.startswith(NAMES_OF_TYPE):
-        return names_of_type(index, name[len(NAMES_OF_TYPE) :])
+    if name == EVERY_NAME:
+        return tuple(sorted((key, tuple(sorted(types))) for key, types in index.items()))
+    if name.startswith(DECLARED):
+        return tuple(name[len(DECLARED) :].split("\0", 2)) in getattr(index, "declared", ())
     return index.get(name)
+
+
+class RecordedIndex(Mapping):
+    """The checkout index as the rules see it: every answer it gives is recorded in
+    `lookups` (name -> answer), so the result cache keeps an outcome only while the
+    index would answer the same. A rule cannot read the index without being recorded."""
+
+    def __init__(self, index: Mapping[str, frozenset[str]], lookups: dict) -> None:
+        self._index = index
+        self.lookups = lookups
+
+    def _record(self, name: str) -> Any:
+        answer = self.lookups[name] = _answer(self._index, name)
+        return answer
+
+    def __getitem__(self, name: str) -> frozenset[str]:
+        found = self._record(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = self._record(name)
+        return default if found is None else found
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._record(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name, _ in self._record(EVERY_NAME)])
+
+    def __len__(self) -> int:
+        return len(self._record(EVERY_NAME))
+
+    @property
+    def unknown_files(self) -> tuple[str, ...]:
+        self._record(UNKNOWN_FILES)
+        return getattr(self._index, "unknown_files", ())
+
+    def declares(self, instance: str, server_type: str, implementation: str) -> bool:
+        """Whether some config file of the checkout declares this block with an `entrypoint`."""
+        return bool(self._record(DECLARED + "\0".join((instance, server_type, implementation))))
 
 
 def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = read_or_none) -> CheckoutIndex:
@@ -138,6 +217,7 @@ def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = re
     types: dict[str, set[str]] = {}
     sources: dict[str, str] = {}
     unknown: list[str] = []
+    declared: set[tuple[str, str, str]] = set()
     for path in paths:
         raw = read(path)  # a FIFO or a huge file is not waited for; the loader reports it
         if raw is None:
@@ -146,7 +226,8 @@ def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = re
         if not text.strip():
             unknown.append(str(path))
             continue
-        found, inherited = scan_text(text)
+        found, inherited, blocks = _scan(text)
+        declared |= blocks
         for name, kinds in found.items():
             types.setdefault(name, set()).update(kinds)
         for name, source in inherited.items():
@@ -162,6 +243,7 @@ def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = re
             types.setdefault(name, set()).update(types[source])
     index = CheckoutIndex((name, frozenset(kinds)) for name, kinds in types.items())
     index.unknown_files = tuple(unknown)
+    index.declared = frozenset(declared)
     return index
 
 

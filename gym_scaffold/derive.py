@@ -15,7 +15,9 @@ unsafe) and writes a JSON Schema (draft 2020-12) of its fields:
   it cannot judge statically (a class from a package outside the checkout) accepts
   anything;
 - `ModelServerRef`, `ResourcesServerRef`, `AgentServerRef` are `{type, name}` references;
-- unknown keys are errors unless the class says `model_config = ConfigDict(extra="allow")`.
+- unknown keys are errors unless the class says `model_config = ConfigDict(extra="allow")`;
+- a field's `Field(description=...)` (or the docstring under it), its literal default and
+  `Field(examples=...)` become the annotations editors show on hover and completion.
 
 Base classes are followed through the file and through imports of other modules of the
 checkout (`from resources_servers.mcqa.app import MCQAResourcesServerConfig`); the fields
@@ -23,7 +25,7 @@ of nemo_gym's own base classes are the common fields of server-common.schema.jso
 the derived schema composes with exactly as a checked-in implementation schema does.
 
 Derived schemas are cached on disk by the content of every file read, under
-$XDG_CACHE_HOME/gym-scaffold/derived, so a second run parses nothing.
+the user's cache directory (`cache.cache_home`), so a second run parses nothing.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gym_scaffold.cache import digest
 from gym_scaffold.safeio import NotReadable, read_regular
+from gym_scaffold.secrets import looks_like_secret
 
 BASE_URI = "https://gym-scaffold.dev/schemas/"
 COMMON = BASE_URI + "server-common.schema.json"
@@ -84,7 +88,8 @@ _DICTS = {"dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "DefaultDi
 _WRAPPERS = {"Annotated", "Required", "NotRequired", "Final"}
 _ENUM_BASES = {"Enum", "StrEnum", "IntEnum"}
 _MODEL_BASES = {"BaseModel"}
-_FORMAT = 1
+_FORMAT = 2  # of the on-disk cache entries
+_SECRET_NAME = re.compile(r"key|token|secret|password|passwd|credential", re.IGNORECASE)
 
 
 @dataclass
@@ -278,10 +283,10 @@ class _Deriver:
 
     # -- fields ---------------------------------------------------------------------------
 
-    def fields(self, module: _Module, name: str, depth: int = 0) -> tuple[dict[str, tuple[ast.expr, bool, _Module]], bool]:
-        """name -> (annotation, required, module it is written in), and whether extra keys are allowed."""
+    def fields(self, module: _Module, name: str, depth: int = 0) -> tuple[dict[str, _Field], bool]:
+        """name -> the field as written, and whether extra keys are allowed."""
         node = module.classes[name]
-        collected: dict[str, tuple[ast.expr, bool, _Module]] = {}
+        collected: dict[str, _Field] = {}
         extra_allowed = False
         if depth < 16:
             for base in reversed(_base_names(node)):  # the first base wins, as in Python's MRO
@@ -290,7 +295,7 @@ class _Deriver:
                     inherited, allowed = self.fields(located[0], located[1], depth + 1)
                     collected.update(inherited)
                     extra_allowed = extra_allowed or allowed
-        for statement in node.body:
+        for index, statement in enumerate(node.body):
             if isinstance(statement, ast.Assign):
                 for target in statement.targets:
                     if isinstance(target, ast.Name) and target.id == "model_config":
@@ -307,7 +312,14 @@ class _Deriver:
                 continue
             if field_name.startswith("_") or _is_classvar(statement.annotation):
                 continue
-            collected[field_name] = (statement.annotation, _required(statement.value), module)
+            after = node.body[index + 1] if index + 1 < len(node.body) else None
+            annotations = _annotations(statement.value, after)
+            if _SECRET_NAME.search(field_name) or any(
+                looks_like_secret(v) for v in (annotations.get("default"), *annotations.get("examples", ()))
+            ):
+                # Exported for editors: a key written into the source stays out of the files.
+                annotations = {k: v for k, v in annotations.items() if k not in ("default", "examples")}
+            collected[field_name] = _Field(statement.annotation, _required(statement.value), module, annotations)
         return collected, extra_allowed
 
     # -- types ----------------------------------------------------------------------------
@@ -398,11 +410,11 @@ class _Deriver:
                       skip: frozenset[str] = frozenset()) -> dict:
         properties: dict[str, dict] = {}
         required = []
-        for field_name, (annotation, is_required, where) in fields.items():
+        for field_name, written in fields.items():
             if field_name in skip:
                 continue
-            properties[field_name] = self.type_schema(where, annotation, depth)
-            if is_required:
+            properties[field_name] = self.type_schema(written.module, written.annotation, depth) | written.annotations
+            if written.required:
                 required.append(field_name)
         schema: dict = {"type": "object"}
         if title:
@@ -413,6 +425,62 @@ class _Deriver:
         if not extra_allowed:
             schema["additionalProperties"] = False
         return schema
+
+
+@dataclass
+class _Field:
+    annotation: ast.expr
+    required: bool
+    module: _Module  # the module it is written in (its names resolve there)
+    annotations: dict  # description, default, examples
+
+
+def _literal(node: ast.expr | None) -> tuple[bool, Any]:
+    """(True, value) for a literal that JSON can hold; default_factory=dict/list as {} / []."""
+    if node is None:
+        return False, None
+    if isinstance(node, ast.Name) and node.id in ("dict", "list"):
+        return True, {} if node.id == "dict" else []
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+    if isinstance(value, tuple):
+        value = list(value)
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False, None
+    return True, value
+
+
+def _annotations(value: ast.expr | None, after: ast.stmt | None) -> dict:
+    """What a field says about itself: Field(description=, default=, examples=), a plain
+    default, or the docstring on the line below it."""
+    found: dict = {}
+    default: ast.expr | None = value
+    if isinstance(value, ast.Call) and _name_of(value.func) == "Field":
+        default = value.args[0] if value.args else None
+        for keyword in value.keywords:
+            if keyword.arg == "default":
+                default = keyword.value
+            elif keyword.arg == "default_factory":
+                default = keyword.value
+            elif keyword.arg == "description" and isinstance(keyword.value, ast.Constant):
+                if isinstance(keyword.value.value, str) and keyword.value.value.strip():
+                    found["description"] = keyword.value.value.strip()
+            elif keyword.arg == "examples":
+                ok, examples = _literal(keyword.value)
+                if ok and isinstance(examples, list) and examples:
+                    found["examples"] = examples
+    if "description" not in found and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+        if isinstance(after.value.value, str) and after.value.value.strip():
+            found["description"] = " ".join(after.value.value.split())
+    if not (isinstance(default, ast.Constant) and default.value is Ellipsis):
+        ok, literal = _literal(default)
+        if ok:
+            found["default"] = literal
+    return found
 
 
 def _is_classvar(annotation: ast.expr) -> bool:

@@ -100,6 +100,12 @@ def _run_git(
     return completed.stdout
 
 
+def run_git(cwd: Path, args: Sequence[str]) -> bytes:
+    """`git -C cwd ARGS` in the same clean environment as the checks (validate --fix uses
+    it to untrack env.yaml); stdout, or GitUnavailable."""
+    return _run_git(cwd, args)
+
+
 def _first_line(data: bytes) -> str:
     text = data.decode("utf-8", "replace").strip()
     line = text.splitlines()[0] if text else ""
@@ -251,6 +257,12 @@ def _ignore_line(location: _Location) -> str:
     if name == ENV_FILE_NAME:
         return ENV_FILE_NAME  # NeMo Gym's own choice: every env.yaml, at any depth
     return "/" + _escape_pattern(location.relative)
+
+
+def ignore_line(relative: str) -> str:
+    """The .gitignore line `validate --fix` adds for an env.yaml at `relative` (POSIX,
+    from the repository root)."""
+    return _ignore_line(_Location(relative, Path(relative), relative))
 
 
 def _escape_pattern(relative: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from gym_scaffold.problem import Problem, Severity
 
@@ -14,6 +14,11 @@ class Result:
     problems: list[Problem] = field(default_factory=list)
     # Problems the baseline records (gym_scaffold/settle/): not reported, never fail a run.
     baselined: list[Problem] = field(default_factory=list)
+
+    def merge(self, other: Result) -> None:
+        """Add `other` (one file's result) to this one: every field, concatenated."""
+        for each in fields(self):
+            getattr(self, each.name).extend(getattr(other, each.name))
 
     def count(self, severity: Severity) -> int:
         return sum(1 for problem in self.problems if problem.severity is severity)

@@ -481,6 +481,45 @@ def _validate_generated(dest: Path, config_rel: str, environ: Mapping[str, str],
         )
 
 
+def _export_schemas(dest: Path, environ: Mapping[str, str], outcome: Outcome, undo: list[Callable[[], None]]) -> None:
+    """The editor schemas the config's modeline points at, now naming the new server.
+
+    Best effort: the server is complete without them (`gym-scaffold schema export` later).
+    An interruption puts the schemas directory back as it was, with the rest."""
+    from gym_scaffold import schema_export
+    from gym_scaffold.cache import derived_schema_dir
+
+    target = dest / schema_export.DEST
+    existed = target.is_dir()
+    created = [d for d in (target.parent, target) if not d.exists()]
+    before = {p: p.read_bytes() for p in target.iterdir() if p.is_file()} if existed else {}
+
+    def restore() -> None:
+        if target.is_dir():
+            for path in target.iterdir():
+                if path not in before:
+                    path.unlink()
+        for path, data in before.items():
+            path.write_bytes(data)
+        for directory in reversed(created):
+            directory.rmdir()
+
+    undo.append(restore)
+    try:
+        schema_export.export(dest, target, derived_cache=derived_schema_dir(environ))
+        if not existed and not schema_export.committed(dest, target):
+            schema_export.set_ignored(target, True)
+    except OSError as exc:
+        outcome.notes.append(
+            f"editor schemas not written ({exc.strerror or exc}): run `gym-scaffold schema export`"
+        )
+        return
+    outcome.done.append(
+        f"{'updated' if existed else 'wrote'} editor schemas in {schema_export.DEST.as_posix()}/"
+        + ("" if existed else " (ignored by git; `gym-scaffold schema export --commit` to commit them)")
+    )
+
+
 # --- the command --------------------------------------------------------------------------
 
 
@@ -638,6 +677,7 @@ def new_openai_model(
             outcome.notes.append(
                 f"{ENV_FILE} is tracked by git: run `git rm --cached {ENV_FILE}` to stop committing keys"
             )
+        _export_schemas(dest, env, outcome, undo)
     except BaseException:
         for step in reversed(undo):
             try:

@@ -25,7 +25,8 @@ What the schemas do not say, this module decides:
   overrides). Checking one file on its own (not a `--config` run), a server block is an
   overlay that a run composes with other files when it has no `entrypoint` and either the
   file has includes, or the block lacks some key its implementation requires, or the
-  implementation requires no key of its own: nothing is required of it. A block
+  implementation requires no key of its own, or another config of the checkout declares
+  that block with its entrypoint: nothing is required of it. A block
   that declares a server (it has an `entrypoint`) must have `domain` (resources servers);
   an implementation key it lacks is a warning there, since a run may still supply it
   (NeMo Gym's idiom for "supplied at run time" is `???`), and an error in a `--config`
@@ -47,7 +48,6 @@ from urllib.parse import urldefrag, urljoin
 
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import (
-    INPUTS,
     RESERVED_TOP_LEVEL_KEYS,
     SERVER_TYPES,
     ConfigView,
@@ -234,7 +234,7 @@ def _standalone(derived: dict, server_type: str) -> dict:
             return [inline(item) for item in node]
         return node
 
-    document = {key: inline(value) for key, value in derived.items() if key != "allOf"}
+    document = {key: inline(value) for key, value in _without_annotations(derived).items() if key != "allOf"}
     definitions = document.setdefault("$defs", {})
     for name in sorted(used):
         definitions[f"common_{name}"] = _pattern_as_format(common["$defs"][name])  # self-contained scalars
@@ -247,6 +247,30 @@ def _standalone(derived: dict, server_type: str) -> dict:
     if document.pop("unevaluatedProperties", True) is False:
         document["additionalProperties"] = False
     return document
+
+
+_ANNOTATIONS = frozenset({"description", "markdownDescription", "default", "examples"})
+_NAMED_SCHEMAS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
+
+
+def _without_annotations(node: Any) -> Any:
+    """A schema without the words editors show (validation ignores them), so servers whose
+    fields differ only in their descriptions share one validator."""
+    if isinstance(node, list):
+        return [_without_annotations(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key in _NAMED_SCHEMAS and isinstance(value, dict):
+            out[key] = {name: _without_annotations(sub) for name, sub in value.items()}
+        elif key in ("enum", "const"):
+            out[key] = value
+        else:
+            out[key] = _without_annotations(value)
+    return out
 
 
 # The lax scalar types of server-common.schema.json match strings with regular
@@ -289,7 +313,7 @@ def server_schema_path(
             view.root, server_type, implementation, entrypoint, view.derived_cache, shared
         )
     relative, inputs = found
-    view.cache.setdefault(INPUTS, set()).update(inputs)
+    view.files_read(inputs)
     return relative
 
 
@@ -783,9 +807,33 @@ def _required_severity(
         # An overlay, composed with other files in a run. In a file with includes the
         # server may be declared by a file those pull in further down (or a run adds).
         return None
+    if "entrypoint" not in body and _declared_elsewhere(view, path[:3]):
+        return None  # an overlay of a block another config of the checkout declares
     if len(path) == 3 and error.name in ("entrypoint", "domain"):
         return "error"
     return "warning"
+
+
+def _declared_elsewhere(view: ConfigView, block: DataPath) -> bool:
+    """Whether another config of the checkout declares this server block (with its
+    `entrypoint`); the view's index records the answer for the result cache."""
+    if view.checkout is None or view.run_mode:
+        return False
+    instance, server_type, implementation = map(str, block)
+    return view.checkout.declares(instance, server_type, implementation)
+
+
+@cache
+def _typed_references(relative: str) -> frozenset[str]:
+    """Fields named like references (`model_server`, `judge_model_server`, ...) to which
+    the implementation's own schema gives a type."""
+    pattern = "|".join(schema(SERVER_COMMON)["$defs"]["server"].get("patternProperties", {}))
+    if not pattern:
+        return frozenset()
+    properties = schema(relative).get("properties", {})
+    return frozenset(
+        name for name, node in properties.items() if isinstance(node, dict) and node and re.search(pattern, name)
+    )
 
 
 @cache
@@ -825,12 +873,19 @@ def _compute(view: ConfigView) -> list[SchemaError]:
     else:
         _validate(CONFIG_FILE, (), data, raw)
         raw.extend(_shape_checks(data))
+    common_end = len(raw)
+    typed_by_class: set[DataPath] = set()
     for server in iter_servers(data):  # env.yaml may override an implementation's fields too
         relative = server_schema_path(
             view, server.server_type, server.implementation, server.body.get("entrypoint")
         )
         if relative is not None:
             _validate(relative, server.path, server.body, raw)
+            typed_by_class.update(server.path + (name,) for name in _typed_references(relative) if name in server.body)
+    if typed_by_class:
+        # A reference field the implementation declares (`model_server: Optional[ModelServerRef]
+        # = None`) has the type its class gives it, not the common "always a reference".
+        raw[:common_end] = [e for e in raw[:common_end] if e.path[:4] not in typed_by_class]
     all_partial = env_view or not _includes_followed(view, data)
     composed = view.composed.data
     seen = set()

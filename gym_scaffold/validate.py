@@ -7,16 +7,15 @@ Click-free: `commands/validate.py` parses options into `ValidateOptions` and han
 from __future__ import annotations
 
 import os
-import pickle
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gym_scaffold import discover
-from gym_scaffold.cache import ResultCache, derived_schema_dir
-from gym_scaffold.config.model import INPUTS, LOOKUPS, SERVER_TYPES, ConfigView, EnvFile
+from gym_scaffold.cache import Outcome, ResultCache, derived_schema_dir
+from gym_scaffold.config.model import SERVER_TYPES, ConfigView, EnvFile
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
 from gym_scaffold.rules import env_file, not_a_config, unreadable
@@ -24,32 +23,6 @@ from gym_scaffold.safeio import ReadOnce
 
 if TYPE_CHECKING:
     from gym_scaffold.config.loader import Document
-
-
-# The YAML reader, composer and resolver are imported on first use: a run whose every
-# file is answered from the cache never loads the YAML parser or the schema engine.
-def compose(*args: Any, **kwargs: Any) -> Any:
-    from gym_scaffold.config.compose import compose as real
-
-    return real(*args, **kwargs)
-
-
-def load_env_file(*args: Any, **kwargs: Any) -> Any:
-    from gym_scaffold.config.compose import load_env_file as real
-
-    return real(*args, **kwargs)
-
-
-def load_file(*args: Any, **kwargs: Any) -> Any:
-    from gym_scaffold.config.loader import load_file as real
-
-    return real(*args, **kwargs)
-
-
-def resolve(*args: Any, **kwargs: Any) -> Any:
-    from gym_scaffold.config.resolve import resolve as real
-
-    return real(*args, **kwargs)
 
 
 @dataclass
@@ -75,16 +48,13 @@ def run_root(options: ValidateOptions) -> Path:
     return discover.find_root(anchor if anchor.is_absolute() else options.cwd / anchor)
 
 
+EXTRA_ROOTS = "NEMO_GYM_EXTRA_ROOTS"  # where NeMo Gym looks for configs before the root
+_GRAVITY = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
 # A whole checkout is checked on several cores; small runs (a commit) stay in one process.
 PARALLEL_MIN_FILES = 64
 MAX_WORKERS = 4
-
-
-@cache
-def _config_rules() -> tuple:
-    from gym_scaffold.rules import all_rules
-
-    return tuple(rule for rule in all_rules() if rule.checks_configs)
+BATCH = 4  # files per task handed to a worker
 
 
 def looks_like_config(data: Any) -> bool:
@@ -120,8 +90,6 @@ class Validator:
         self.roots = [*self._extra_roots(), self.root]
         self.loaded: dict[Path, Document] = {}  # every YAML file read in this run
         self.includes: dict = {}  # where each config_paths entry was found (compose)
-        self._env_checked = False  # check_env runs after check_files (set by run)
-        self._git_problems: list[Problem] | None = None  # git's answers, worked out elsewhere
         self._display: dict[Path, str] = {}
         self._shown_paths: dict[str, Path] = {}  # the other way round
         self.result = Result()
@@ -135,7 +103,7 @@ class Validator:
 
     def _extra_roots(self) -> list[Path]:
         # NeMo Gym looks in NEMO_GYM_EXTRA_ROOTS first (comma separated).
-        value = self.options.environ.get("NEMO_GYM_EXTRA_ROOTS", "")
+        value = self.options.environ.get(EXTRA_ROOTS, "")
         return [Path(part) for part in value.split(",") if part.strip()]
 
     def display(self, path: Path) -> str:
@@ -165,21 +133,27 @@ class Validator:
         if path.is_dir():
             self._add(Problem(self.display(path), 0, 0, Severity.ERROR, env_file.ID, "env.yaml is a directory"))
             return None
-        env = load_env_file(path, self.display(path))
-        return env
+        from gym_scaffold.config.compose import load_env_file
 
-    def check_env(self, env: EnvFile | None) -> None:
-        """env.yaml's own problems, its values, and that git ignores it."""
+        return load_env_file(path, self.display(path))
+
+    def check_env(self, env: EnvFile | None) -> ConfigView | None:
+        """env.yaml's own problems, its values, and that git ignores it. Returns env.yaml's
+        view (None without env.yaml)."""
+        view = None
         if env is not None:
             self._add_all(env.document.problems)
             if env.document.data is not None and not isinstance(env.document.data, dict):
                 self._add(env.document.problem((), env_file.ID, "env.yaml must be a mapping of keys to values"))
             self.result.files_checked.append(env.document.path)
             view = self._view_of_env(env)
-            self._run_rules(view)
+            if not self.options.env_check_only:
+                # The always-run hook guards git hygiene only: a value still to fill in
+                # (`policy_api_key: ???`, as `new --no-input` writes) must not fail every commit.
+                self._add_all(self._run_rules(view))
         if self.options.check_git:
-            found = self._git_problems
-            self._add_all(found if found is not None else self._env_git_problems(env))
+            self._add_all(self._env_git_problems(env))
+        return view
 
     def _env_git_problems(self, env: EnvFile | None) -> list[Problem]:
         from gym_scaffold import gitcheck
@@ -189,59 +163,80 @@ class Validator:
         repo = gitcheck.find_repo_root(self.root)
         return list(gitcheck.check_env_ignored(repo, env_paths, display=self.display))
 
+    def empty_view(self) -> ConfigView:
+        """The view of a run with no config and no env.yaml."""
+        return self._view(self._compose([], None), set(), checkout=None)
+
     def _view_of_env(self, env: EnvFile) -> ConfigView:
         composed = self._compose([], env)
         return self._view(composed, {env.document.path}, checkout=None)
 
     # -- configs ------------------------------------------------------------------------
 
-    def _reuse(self, path: Path) -> bool:
-        """Take the file's outcome from the result cache when none of its inputs changed."""
+    def _reuse(self, path: Path) -> Result | None:
+        """The file's outcome from the result cache, when none of its inputs changed."""
         store = self.results_cache
         hit = store.get(path, self.index) if store is not None else None
+        if hit is None:
+            return None
         shown = self.display(path)
-        if hit is None or any(problem.path != shown for problem in hit.problems):
-            return False  # (a run from another directory: its problems name the file otherwise)
-        (self.result.files_checked if hit.status == "checked" else self.result.files_skipped).append(shown)
-        self._add_all(hit.problems)
-        return True
+        if any(problem.path != shown for problem in hit.problems):
+            return None  # (a run from another directory: its problems name the file otherwise)
+        if hit.status == "checked":
+            return Result(files_checked=[shown], problems=list(hit.problems))
+        return Result(files_skipped=[shown], problems=list(hit.problems))
 
-    def check_file(self, path: Path, env: EnvFile | None) -> None:
-        """Check one file, and remember its outcome in the result cache."""
+    def check_file(self, path: Path, env: EnvFile | None) -> tuple[Result, Outcome | None]:
+        """Check one file: its result, and what the result cache keeps of it (None without
+        a cache). Reads this run's shared state, never changes its result: it runs in the
+        workers of a parallel run."""
+        shown = self.display(path)
+        outcome = Result()
+        inputs, view = self._check_file(path, shown, env, outcome)
         store = self.results_cache
-        problems_before, skipped_before = len(self.result.problems), len(self.result.files_skipped)
-        inputs, lookups = self._check_file(path, self.display(path), env)
-        if store is not None:
-            status = "skipped" if len(self.result.files_skipped) > skipped_before else "checked"
-            store.put(path, status, self.result.problems[problems_before:], inputs, lookups)
+        if store is None:
+            return outcome, None
+        status = "skipped" if outcome.files_skipped else "checked"
+        reads = view.reads if view is not None else None
+        # The roots NeMo Gym looks in come from the environment too.
+        environ = (*(view.resolved.environ_read if view is not None else ()), EXTRA_ROOTS)
+        return outcome, store.outcome(path, status, outcome.problems, inputs, reads, environ)
 
-    def _check_file(self, path: Path, shown: str, env: EnvFile | None) -> tuple[list[Path], dict]:
-        """Check one file. Returns what its outcome depends on: the files read, and the
-        names the checkout index answered."""
+    def _check_file(
+        self, path: Path, shown: str, env: EnvFile | None, out: Result
+    ) -> tuple[list[Path], ConfigView | None]:
+        """Check one file into `out`. Returns what its outcome depends on: the YAML files
+        read (the view, when there is one, recorded everything else)."""
+        from gym_scaffold.config.loader import load_file
+
         env_inputs = [self.env_path]
         doc = self.loaded.get(path)
         if doc is None:
             doc = self.loaded[path] = load_file(path, shown)
         if doc.problems:
-            self.result.files_checked.append(shown)
-            self._add_all(doc.problems)
-            return env_inputs, {}
-        if doc.data is None:
-            self._skip(shown, "empty file")
-            return env_inputs, {}
-        if not looks_like_config(doc.data):
-            self._skip(shown, "not a NeMo Gym config (no server instance)")
-            return env_inputs, {}
-        self.result.files_checked.append(shown)
+            out.files_checked.append(shown)
+            out.problems += doc.problems
+            return env_inputs, None
+        if doc.data is None or not looks_like_config(doc.data):
+            why = "empty file" if doc.data is None else "not a NeMo Gym config (no server instance)"
+            out.files_skipped.append(shown)
+            out.problems.append(Problem(shown, 0, 0, Severity.NOTE, not_a_config.ID, f"skipped: {why}"))
+            return env_inputs, None
+        out.files_checked.append(shown)
         composed = self._compose([path], env)
-        view = self._view(composed, {shown}, checkout=self.index)
-        self._add_all(p for p in composed.problems if p.path == shown)
-        self._add_all(p for p in view.resolved.problems if p.path == shown)
-        self._run_rules(view)
+        # A file with config_paths is a run: what its includes do together (two of them on
+        # one port) is reported too, at the include that says it.
+        reported = {shown}
+        if isinstance(doc.data, dict) and doc.data.get("config_paths"):
+            reported.update(document.path for document in composed.documents)
+            out.problems += [p for document in composed.documents if document.path != shown for p in document.problems]
+        view = self._view(composed, reported, checkout=self.index)
+        out.problems += [p for p in composed.problems if p.path in reported]
+        out.problems += [p for p in view.resolved.problems if p.path in reported]
+        out.problems += self._run_rules(view)
         if self.results_cache is None:
-            return [], {}
+            return [], view
         inputs = env_inputs + [self._shown_paths[document.path] for document in composed.documents]
-        inputs += view.cache.get(INPUTS, ())  # app.py sources, implementation directories
         # Every place an include could be found, so a missing one that appears later counts;
         # only inside the roots: compose refuses (and never reads) includes from elsewhere.
         for document in composed.documents:
@@ -253,7 +248,7 @@ class Validator:
                     for entry in entries
                     if isinstance(entry, str) and self._inside_roots(candidate := root / entry)
                 ]
-        return inputs, view.cache.get(LOOKUPS, {})
+        return inputs, view
 
     def _walked_root(self, paths: list[Path]) -> bool:
         """Did the walk of one of `paths` (the root or a directory above it) see every
@@ -267,8 +262,9 @@ class Validator:
             for root in self.roots
         )
 
-    def check_run(self, configs: list[Path], env: EnvFile | None) -> None:
-        """`--config A --config B`: one run composed as NeMo Gym composes it; everything reported."""
+    def check_run(self, configs: list[Path], env: EnvFile | None) -> ConfigView:
+        """`--config A --config B`: one run composed as NeMo Gym composes it; everything
+        reported. Returns the run's view (`show` prints it)."""
         files = [self._abs(path) for path in configs]
         composed = self._compose(files, env, run_mode=True)
         shown = {doc.path for doc in composed.documents}
@@ -280,73 +276,56 @@ class Validator:
             self._add_all(doc.problems)
         self._add_all(composed.problems)
         self._add_all(view.resolved.problems)
-        self._run_rules(view)
+        self._add_all(self._run_rules(view))
+        return view
 
     def check_files(self, files: list[Path], env: EnvFile | None) -> None:
-        """Check each file; a whole checkout is split across CPU cores (forked workers).
-        Outcomes in the result cache are taken first: an unchanged checkout forks nothing."""
-        files = [path for path in files if not self._reuse(path)]
+        """Check each file, taking unchanged ones from the result cache. A whole checkout
+        is split across CPU cores: a pool of forked workers maps `check_file` over small
+        batches (a worker that meets the expensive files, a first derivation or schema,
+        does not hold up the others); outcomes are added up in order."""
+        pending: list[Path] = []
+        for path in files:
+            cached = self._reuse(path)
+            if cached is None:
+                pending.append(path)
+            else:
+                self.result.merge(cached)
+        for path, (outcome, entry) in zip(pending, self._check_all(pending, env), strict=True):
+            self.result.merge(outcome)
+            if entry is not None and self.results_cache is not None:
+                self.results_cache.added[str(path)] = entry
+
+    def _check_all(self, files: list[Path], env: EnvFile | None) -> Iterator[tuple[Result, Outcome | None]]:
+        """`check_file` of each of `files`, in order."""
+        import concurrent.futures
+        import multiprocessing
+
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if workers < 2 or len(files) < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
+        if workers < 2 or len(files) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
             for path in files:
-                self.check_file(path, env)
+                yield self.check_file(path, env)
             return
-        # The checkout index is built once, before forking, rather than once in every
-        # worker: in another process, while this one loads the YAML reader, the rules and
-        # the schema engine (forked workers share what is loaded before the fork). That
-        # process then asks git about env.yaml, if the run checks it.
-        index = self.index
-        git_wanted = self.options.check_git and self._env_checked and self._git_problems is None
-        elsewhere = (index is not None and not index.ready) or git_wanted
-        prepared = _in_another_process(lambda: self._prepare_elsewhere(env), None) if elsewhere else (lambda: None)
-        self._warm_up()
-        found = prepared()
-        if found is None:
-            if index is not None:
-                index.built()  # here, then (the other process failed, or was not needed)
-        else:
-            built, stored, self._git_problems = found
-            self._adopt_index(built, stored)
-        # Work is handed out in small batches through a pipe, so a worker that meets the
-        # expensive files (a first derivation, a first schema) does not hold up the others.
-        size = max(4, -(-len(files) // 8192))  # at most 32 KB of batch numbers: one pipe buffer
-        batches = [files[i : i + size] for i in range(0, len(files), size)]
-        queue, feed = os.pipe()
-        os.write(feed, b"".join(number.to_bytes(4, "little") for number in range(len(batches))))
-        os.close(feed)
-
-        def work() -> list[int]:
-            done = []
-            while len(record := os.read(queue, 4)) == 4:  # reads of one record are atomic
-                number = int.from_bytes(record, "little")
-                for path in batches[number]:
-                    self.check_file(path, env)
-                done.append(number)
-            return done
-
-        def worker() -> tuple[Result, dict, list[int]]:
-            self.result = Result()  # in the worker's process: only its own share
-            done = work()
-            return self.result, (self.results_cache.added if self.results_cache is not None else {}), done
-
-        workers_started = [_in_another_process(worker, None) for _ in range(1, workers)]
-        finished = set(work())
-        os.close(queue)
-        for worker_result in workers_started:
-            shared = worker_result()
-            if shared is None:
-                continue  # the worker failed: its batches are redone below
-            share, added, done = shared
-            finished.update(done)
-            if self.results_cache is not None:
-                self.results_cache.added.update(added)
-            self.result.files_checked += share.files_checked
-            self.result.files_skipped += share.files_skipped
-            self.result.problems += share.problems
-        for number, batch in enumerate(batches):
-            if number not in finished:
-                for path in batch:
-                    self.check_file(path, env)
+        # Workers are forked: they share what is loaded here (the rules, the schema engine,
+        # the checkout index), so load it all once, first.
+        if self.index is not None:
+            self.index.built()
+        _warm_up()
+        global _FORKED
+        _FORKED = (self, env)
+        batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
+        context = multiprocessing.get_context("fork")
+        try:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures = [pool.submit(_check_batch, batch) for batch in batches]
+                for batch, future in zip(batches, futures, strict=True):
+                    try:
+                        done = future.result()
+                    except Exception:  # noqa: BLE001 - a failed worker's files are checked here
+                        done = [self.check_file(path, env) for path in batch]
+                    yield from done
+        finally:
+            _FORKED = None
 
     def _checkout_index(self, files: list[Path]) -> Any:
         """The checkout index (gym_scaffold/checkout.py) of this run, built on first use."""
@@ -371,35 +350,10 @@ class Validator:
 
         return checkout.LazyIndex(build)
 
-    def _adopt_index(self, built: Any, stored: Any) -> None:
-        """Use the checkout index another process built, with the result cache's record of it."""
-        if built is not None:
-            self.index.provide(built)
-            if self.results_cache is not None:
-                self.results_cache.stored_index, self.results_cache.index_changed = stored
-
-    @staticmethod
-    def _warm_up() -> None:
-        """Load the YAML reader, the rules and the schema engine (before forking workers,
-        which then share them)."""
-        from gym_scaffold import derive, schemas  # noqa: F401
-        from gym_scaffold.config import compose, loader, resolve  # noqa: F401
-
-        _config_rules()
-        schemas.validator(schemas.CONFIG_FILE)
-
-    def _prepare_elsewhere(self, env: EnvFile | None) -> tuple[Any, Any, list[Problem] | None]:
-        """For another process: the checkout index and the result cache's record of it,
-        and git's answers about env.yaml when the run checks them."""
-        index = self.index.built() if self.index is not None and not self.index.ready else None
-        store = self.results_cache
-        stored = (store.stored_index, store.index_changed) if store is not None else None
-        git_wanted = self.options.check_git and self._env_checked and self._git_problems is None
-        git = self._env_git_problems(env) if git_wanted else None
-        return index, stored, git
-
     def _compose(self, files: list[Path], env: EnvFile | None, *, run_mode: bool = False) -> Any:
         """compose(), sharing this run's loaded files and include lookups."""
+        from gym_scaffold.config.compose import compose
+
         return compose(
             files,
             roots=self.roots,
@@ -414,6 +368,8 @@ class Validator:
         self, composed: Any, reported: set[str], *, checkout: Any, run_mode: bool = False
     ) -> ConfigView:
         """What the rules see: `composed` resolved, problems limited to `reported` files."""
+        from gym_scaffold.config.resolve import resolve
+
         return ConfigView(
             composed=composed,
             resolved=resolve(composed, self.options.environ),
@@ -425,15 +381,10 @@ class Validator:
             run_cache=self.run_cache,
         )
 
-    def _run_rules(self, view: ConfigView) -> None:
-        for rule in _config_rules():
-            self._add_all(p for p in rule.module.check(view) if p is not None)
+    def _run_rules(self, view: ConfigView) -> list[Problem]:
+        return [problem for rule in _config_rules() for problem in rule.module.check(view) if problem is not None]
 
     # -- bookkeeping ------------------------------------------------------------------
-
-    def _skip(self, shown: str, why: str) -> None:
-        self.result.files_skipped.append(shown)
-        self._add(Problem(shown, 0, 0, Severity.NOTE, not_a_config.ID, f"skipped: {why}"))
 
     def _add(self, problem: Problem) -> None:
         self.result.problems.append(problem)
@@ -451,44 +402,15 @@ class Validator:
             self.check_run(options.configs, env)
             self.check_env(env)
             return self._finish()
-        # With no outcome to reuse, another process walks the tree and builds the checkout
-        # index, and a third asks git about env.yaml (it mostly waits on git), while this
-        # one loads the rules and the schema engine.
-        early = asked_git = None
-        walks = not options.paths or any(self._abs(path).is_dir() for path in options.paths)
-        if walks and hasattr(os, "fork") and (self.results_cache is None or not self.results_cache.entries):
-            if options.check_git:
-                asked_git = _in_another_process(lambda: self._env_git_problems(env), None)
-                self._git_problems = []  # the survey leaves git to that process
-            early = _in_another_process(lambda: self._survey(env, build_index=True), None)
-            self._warm_up()
-        surveyed = early() if early is not None else None
-        files, errors, configs, env_named, built, stored, git = surveyed or self._survey(env)
-        self._git_problems = asked_git() if asked_git is not None else git  # None: asked later, here
-        self.index = self._checkout_index(files)
-        for path, reason in errors:
-            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, unreadable.ID, reason))
-        self._adopt_index(built, stored)
-        self._env_checked = env_named
-        self.check_files(configs, env)
-        if self.results_cache is not None:
-            self.results_cache.save()
-        if env_named:
-            self.check_env(env)
-        return self._finish()
-
-    def _survey(self, env: EnvFile | None, *, build_index: bool = False) -> tuple:
-        """The files to check and what is known before checking them: (files, unreadable
-        PATHS, configs, whether env.yaml is checked, the checkout index and the result
-        cache's record of it if `build_index`, git's answers about env.yaml if then asked)."""
-        options = self.options
         if options.paths:
             files, errors = discover.expand(self._abs(path) for path in options.paths)
         else:
             files, errors = discover.default_targets(self.root), []
-        env_resolved = discover.resolved(self.env_path)
+        for path, reason in errors:
+            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, unreadable.ID, reason))
         # env.yaml is checked with the whole checkout, when named among PATHS, or when given.
         env_named = not options.paths or options.env_file is not None
+        env_resolved = discover.resolved(self.env_path)
         configs = []
         for path in files:
             if path.name == discover.ENV_FILE_NAME or (
@@ -497,45 +419,58 @@ class Validator:
                 env_named = True  # env.yaml is checked once, below
             elif options.exclude is None or not options.exclude(path):
                 configs.append(path)
-        built = stored = git = None
-        if build_index and len(configs) >= PARALLEL_MIN_FILES:  # what a run split across workers needs
-            self.index, self._env_checked = self._checkout_index(files), env_named
-            built, stored, git = self._prepare_elsewhere(env)
-        return files, errors, configs, env_named, built, stored, git
+        self.index = self._checkout_index(files)
+        self.check_files(configs, env)
+        if self.results_cache is not None:
+            self.results_cache.save()
+        if env_named:
+            self.check_env(env)
+        return self._finish()
+
+    def finish(self) -> Result:
+        """The result of the checks run so far (`show` runs them one by one)."""
+        return self._finish()
 
     def _finish(self) -> Result:
-        # Several views can report the same problem (a file and a run that includes it).
-        self.result.problems = list(dict.fromkeys(self.result.problems))
+        # Several views can report the same problem (a file and a run that includes it),
+        # one of them perhaps with another hint or severity: the graver one is kept.
+        kept: dict[tuple, Problem] = {}
+        for problem in self.result.problems:
+            key = (problem.path, problem.line, problem.column, problem.rule, problem.message)
+            known = kept.get(key)
+            if known is None or _GRAVITY[problem.severity] > _GRAVITY[known.severity]:
+                kept[key] = problem
+        self.result.problems = list(kept.values())
         self.result.files_checked.sort()
         self.result.files_skipped.sort()
         return self.result
 
 
-def _in_another_process(compute: Callable[[], Any], failed: Any) -> Callable[[], Any]:
-    """Run `compute` in a forked process. The function returned waits for its result, or
-    gives `failed` when that process could not send one."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the forked process: compute, send the result back, exit at once
-        os.close(read_end)
-        code = 0
-        try:
-            with os.fdopen(write_end, "wb") as pipe:
-                pickle.dump(compute(), pipe)
-        except BaseException:  # noqa: BLE001 - the caller falls back on `failed`
-            code = 1
-        os._exit(code)
-    os.close(write_end)
+@cache
+def _config_rules() -> tuple:
+    from gym_scaffold.rules import all_rules
 
-    def result() -> Any:
-        with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if status != 0 or not data:
-            return failed
-        return pickle.loads(data)
+    return tuple(rule for rule in all_rules() if rule.checks_configs)
 
-    return result
+
+def _warm_up() -> None:
+    """Load the YAML reader, the rules and the schema engine (before forking workers,
+    which then share them)."""
+    from gym_scaffold import schemas
+
+    _config_rules()
+    schemas.validator(schemas.CONFIG_FILE)
+
+
+# The validator and env.yaml of the parallel run under way, for its forked workers
+# (they inherit it: nothing is pickled but the batches and their outcomes).
+_FORKED: tuple[Validator, EnvFile | None] | None = None
+
+
+def _check_batch(batch: list[Path]) -> list[tuple[Result, Outcome | None]]:
+    assert _FORKED is not None, "a worker of a forked pool"
+    validator, env = _FORKED
+    return [validator.check_file(path, env) for path in batch]
 
 
 def run_validate(options: ValidateOptions) -> Result:

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpus_support import CORPUS, CORPUS_PRESENT, NO_CORPUS
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus" / "nemo-gym"
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -43,8 +42,8 @@ def cli():
 def corpus_tree(tmp_path_factory) -> Path:
     """The real NeMo Gym sample: its YAML files, plus an empty file for every other path
     of the repository (FILES.txt), so directory and entrypoint checks see the real layout."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"corpus not found at {CORPUS}")
+    if not CORPUS_PRESENT:
+        pytest.skip(NO_CORPUS)
     root = tmp_path_factory.mktemp("nemo-gym")
     for line in (CORPUS / "FILES.txt").read_text().splitlines():
         rel = line.strip()
@@ -59,3 +58,8 @@ def corpus_tree(tmp_path_factory) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
     return root
+
+
+def pytest_configure(config):
+    if os.environ.get("GYM_SCAFFOLD_CORPUS") and not CORPUS_PRESENT:
+        raise pytest.UsageError(f"GYM_SCAFFOLD_CORPUS={CORPUS} holds no NeMo Gym corpus (FILES.txt)")

@@ -1,6 +1,24 @@
-"""What the tests know of the real NeMo Gym sample (../shared/corpus)."""
+"""What the tests know of the real NeMo Gym sample: where it is, and its real bugs.
+
+The sample is found through GYM_SCAFFOLD_CORPUS, else at ../shared/corpus/nemo-gym beside
+this repository. Without it the corpus tests skip, with `needs_corpus`'s reason; with
+GYM_SCAFFOLD_CORPUS set it must exist (conftest.py stops the run otherwise), so a run
+that names the corpus never skips its tests.
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("GYM_SCAFFOLD_CORPUS") or REPO.parent / "shared" / "corpus" / "nemo-gym")
+
+CORPUS_PRESENT = (CORPUS / "FILES.txt").is_file()
+NO_CORPUS = f"the NeMo Gym corpus is not at {CORPUS} (set GYM_SCAFFOLD_CORPUS; see the README's Tests)"
+needs_corpus = pytest.mark.skipif(not CORPUS_PRESENT, reason=NO_CORPUS)
 
 # Every real bug of the corpus README's list: file -> {(line, rule)}.
 KNOWN_BUGS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from corpus_support import KNOWN_BUGS
 
-from gym_scaffold.checkout import build_index, scan_text
+from gym_scaffold.checkout import _scan, build_index, scan_text
 from gym_scaffold.discover import CONFIG_DIRS
 from gym_scaffold.validate import ValidateOptions, run_validate
 
@@ -251,11 +251,63 @@ def test_index_scan():
     assert sources == {"judge": "policy_model"}
 
 
+def test_index_scan_finds_the_blocks_declared_with_an_entrypoint():
+    text = (
+        "math:\n  resources_servers:\n    math_with_judge:\n      domain: math\n      entrypoint: app.py\n"
+        "    other_impl:\n      nested:\n        entrypoint: not-this-level.py\n"
+        "overlay:\n  resources_servers:\n    math_with_judge:\n      domain: math\n"
+        "model:\n  responses_api_models:\n    vllm_model: {entrypoint: app.py}\n"
+        "plain:\n  not_a_type:\n    impl:\n      entrypoint: app.py\n"
+    )
+    assert _scan(text)[2] == {("math", "resources_servers", "math_with_judge"), ("model", "responses_api_models", "vllm_model")}
+
+
 def test_index_follows_directives(tmp_path):
     (tmp_path / "a.yaml").write_text("base:\n  resources_servers:\n    x: {}\n")
     (tmp_path / "b.yaml").write_text("child:\n  _copy: base\ngrandchild:\n  _inherit_from: child\n")
     index = build_index([tmp_path / "a.yaml", tmp_path / "b.yaml"])
     assert index["grandchild"] == frozenset({"resources_servers"})
+
+
+JUDGE_APP = (
+    "from nemo_gym.base_resources_server import BaseResourcesServerConfig\n"
+    "from nemo_gym.config_types import ModelServerRef\n"
+    "class MathWithJudgeConfig(BaseResourcesServerConfig):\n"
+    "    judge_model_server: ModelServerRef\n    should_use_judge: bool = False\n"
+)
+LOCAL_JUDGE = """\
+math_with_judge:
+  resources_servers:
+    math_with_judge:
+      judge_model_server:
+        type: responses_api_models
+        name: policy_model
+      should_use_judge: true
+      domain: math
+"""
+LOCAL_JUDGE_CONFIG = "resources_servers/math_with_judge/configs/math_with_local_judge.yaml"
+
+
+def test_an_overlay_of_an_instance_another_config_declares_needs_no_entrypoint(tmp_path):
+    # resources_servers/math_with_judge/configs/math_with_local_judge.yaml in NeMo Gym: it
+    # sets every key the class requires, but the instance is declared (with its
+    # entrypoint) by math_with_judge.yaml, with which a run composes it.
+    declared = MATH + "      judge_model_server:\n        type: responses_api_models\n        name: policy_model\n"
+    root = tree(tmp_path / "repo", {MATH_CONFIG: declared, LOCAL_JUDGE_CONFIG: LOCAL_JUDGE})
+    (root / "resources_servers/math_with_judge/app.py").write_text(JUDGE_APP)
+    cache = tmp_path / "cache"
+    for paths in ((), (LOCAL_JUDGE_CONFIG,)):
+        assert _validate(root, *paths, cache=cache) == []
+    # Declared nowhere (the definer renamed its instance): the overlay is a server without
+    # an entrypoint, and the cached outcome does not hide it.
+    (root / MATH_CONFIG).write_text(declared.replace("math_with_judge:\n  resources", "math:\n  resources", 1))
+    for paths in ((), (LOCAL_JUDGE_CONFIG,)):
+        found = [(p.path, p.line, p.rule, p.severity.value) for p in _validate(root, *paths, cache=cache)]
+        assert found == [(LOCAL_JUDGE_CONFIG, 3, "missing-key", "error")]
+    # A `--config` run of the overlay alone is not a run that works.
+    (root / MATH_CONFIG).write_text(declared)
+    found = [(p.line, p.message) for p in _validate(root, configs=(LOCAL_JUDGE_CONFIG,)) if p.rule == "missing-key"]
+    assert found == [(3, 'missing required key "entrypoint"')]
 
 
 # -- directories ---------------------------------------------------------------------------
@@ -307,6 +359,31 @@ def test_ports_across_a_config_run(tmp_path):
     assert _errors(_validate(tmp_path), "server-port") == []  # separate files, separate runs
     assert len(_errors(_validate(tmp_path, configs=(a, b)), "server-port")) == 1
 
+
+
+def test_a_file_with_config_paths_is_checked_as_the_run_it_is(tmp_path):
+    # A benchmark config whose includes give two servers one port: caught by a plain
+    # `validate` and by naming the file, once, at the include that sets the later port.
+    a, b = "responses_api_models/vllm_model/configs/a.yaml", "responses_api_models/vllm_model/configs/b.yaml"
+    bench = "benchmarks/pair/config.yaml"
+    tree(tmp_path, {a: MODEL.format(name="one", port=9000), b: MODEL.format(name="two", port=9000),
+                    bench: f"config_paths:\n- {a}\n- {b}\n"})
+    for paths in ((), (bench,), (bench, a, b)):
+        found = [(p.path, p.line, p.rule) for p in _validate(tmp_path, *paths) if p.severity.value == "error"]
+        assert found == [(b, 5, "server-port")], paths
+    assert _errors(_validate(tmp_path, a, b), "server-port") == []  # each on its own is fine
+    # Its includes' own problems are the run's too; with the includes checked as well,
+    # each is reported once.
+    (tmp_path / b).write_text(MODEL.format(name="two", port=9001) + "      max_tokns: 5\n")
+    for paths in ((), (bench,), (bench, b)):
+        found = [(p.path, p.line, p.rule) for p in _validate(tmp_path, *paths) if p.severity.value == "error"]
+        assert found == [(b, 6, "unknown-key")], paths
+        places = [(p.path, p.line, p.column, p.rule, p.message) for p in _validate(tmp_path, *paths)]
+        assert len(places) == len(set(places))
+    # An include NeMo Gym cannot load stops the run: named with the file that includes it.
+    (tmp_path / a).write_text(MODEL.format(name="one", port=9000) + "one:\n  again: 1\n")
+    found = [(p.path, p.line, p.rule) for p in _validate(tmp_path, bench) if p.severity.value == "error"]
+    assert (a, 6, "duplicate-key") in found
 
 # -- resources servers and datasets --------------------------------------------------------
 

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from corpus_support import CORPUS, needs_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
@@ -19,8 +20,6 @@ from gym_scaffold.config.loader import load_file
 from gym_scaffold.config.model import Origin
 from gym_scaffold.config.resolve import resolve
 from gym_scaffold.problem import Severity
-
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "nemo-gym"
 
 
 def write(root: Path, rel: str, text: str) -> Path:
@@ -586,6 +585,7 @@ GENUINE_MISSING_INCLUDES = {
 }
 
 
+@needs_corpus
 def test_corpus_composes_and_resolves_without_problems_beyond_sample_gaps():
     files = sorted(CORPUS.rglob("*.yaml"))
     assert len(files) > 300
@@ -606,6 +606,7 @@ def test_corpus_composes_and_resolves_without_problems_beyond_sample_gaps():
     assert gaps  # the sample does leave out some included files
 
 
+@needs_corpus
 def test_corpus_benchmark_with_its_include_present(tmp_path):
     """math-500 composed with the real (sample-absent) include shape, as NeMo Gym would."""
     write(tmp_path, "resources_servers/math_with_judge/configs/math_with_judge.yaml", MATH)
@@ -657,3 +658,40 @@ def test_union_shortcut_not_taken_when_files_share_a_key(tmp_path, monkeypatch):
     quick, full = _compose_both_ways([top], tmp_path, None, monkeypatch)
     assert quick.data["policy_model"]["responses_api_models"]["openai_model"] == {"a": 1, "b": 2}
     assert quick.data == full.data and dict(quick.origins) == dict(full.origins)
+
+
+# -- NeMo Gym's dummy_model merge -------------------------------------------------------
+
+
+DUMMY = """
+policy_model:
+  responses_api_models:
+    dummy_model:
+      entrypoint: app.py
+      openai_model: from_dummy
+      extra_body: {a: 1, b: 2}
+    openai_model:
+      openai_model: own
+      extra_body: {b: 3}
+"""
+
+
+def test_dummy_model_is_merged_under_the_other_implementation(tmp_path):
+    write(tmp_path, "cfg.yaml", DUMMY)
+    cache: dict = {}
+    c = run(tmp_path, "cfg.yaml", cache=cache)
+    model = c.data["policy_model"]["responses_api_models"]
+    assert model == {"openai_model": {"entrypoint": "app.py", "openai_model": "own", "extra_body": {"a": 1, "b": 3}}}
+    path = ("policy_model", "responses_api_models", "openai_model")
+    assert c.origins[path + ("entrypoint",)].line == 4  # where the dummy wrote it
+    assert c.origins[path + ("extra_body", "b")].line == 9
+    assert c.problems == []
+    # The document's own tree is shared by every config including it: left as it was.
+    again = run(tmp_path, "cfg.yaml", cache=cache)
+    assert again.data == c.data
+
+
+def test_a_lone_dummy_model_stays(tmp_path):
+    write(tmp_path, "cfg.yaml", "policy_model:\n  responses_api_models:\n    dummy_model:\n      entrypoint: app.py\n")
+    c = run(tmp_path, "cfg.yaml")
+    assert c.data["policy_model"]["responses_api_models"] == {"dummy_model": {"entrypoint": "app.py"}}

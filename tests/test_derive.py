@@ -193,3 +193,40 @@ def test_result_cache_follows_the_app_py(tmp_path):
     app.write_text(app.read_text().replace("    attempts: int\n", "    attempts: int\n    seed: int\n"))
     problems = _validate(tree, cache)
     assert any(p.rule == "missing-key" and "seed" in p.message for p in problems)
+
+
+OPTIONAL_REFS_APP = (
+    "from typing import Optional\n"
+    "from nemo_gym.base_responses_api_agent import BaseResponsesAPIAgentConfig\n"
+    "from nemo_gym.config_types import ModelServerRef, ResourcesServerRef\n"
+    "class BridgeAgentConfig(BaseResponsesAPIAgentConfig):\n"
+    "    resources_server: ResourcesServerRef\n"
+    "    model_server: Optional[ModelServerRef] = None\n"
+    "    judge_model_server: ModelServerRef | None = None\n"
+    "    user_model_server: ModelServerRef\n"
+)
+
+
+def test_a_reference_the_class_declares_optional_may_be_null(tmp_path):
+    # As responses_api_agents/pinchbench and cvdp_agent do: `model_server: null` runs the
+    # agent without a model server. A reference the class requires stays a reference.
+    impl = tmp_path / "responses_api_agents" / "bridge_agent"
+    (impl / "configs").mkdir(parents=True)
+    (impl / "app.py").write_text(OPTIONAL_REFS_APP)
+    (impl / "requirements.txt").write_text("")
+    resources = tmp_path / "resources_servers" / "bridge"
+    resources.mkdir(parents=True)
+    (resources / "app.py").write_text("")
+    (resources / "requirements.txt").write_text("")
+    (impl / "configs" / "bridge.yaml").write_text(
+        "bridge_agent:\n  responses_api_agents:\n    bridge_agent:\n      entrypoint: app.py\n"
+        "      resources_server: {type: resources_servers, name: bridge}\n"
+        "      model_server: null\n      judge_model_server: null\n      user_model_server: null\n"
+        "bridge:\n  resources_servers:\n    bridge:\n      entrypoint: app.py\n      domain: other\n"
+    )
+    found = [(p.line, p.rule) for p in _validate(tmp_path) if p.severity.value == "error"]
+    assert found == [(8, "invalid-value")]  # user_model_server only
+    # Not declared by the class (a class outside the checkout): the common rule holds.
+    (impl / "app.py").write_text("from elsewhere import BridgeAgent\n")
+    found = [(p.line, p.rule) for p in _validate(tmp_path) if p.severity.value == "error"]
+    assert found == [(6, "invalid-value"), (7, "invalid-value"), (8, "invalid-value")]

@@ -8,17 +8,14 @@ import ssl
 import pytest
 from doctor_support import SCENARIOS
 
-from gym_scaffold.doctor.classify import (
-    Category,
-    Where,
-    classify_http,
-    classify_transport,
+from gym_scaffold.doctor.bodies import (
     parse_body,
     parse_duration,
     parse_rate_limit,
     recommend_concurrency,
-    transport_kind,
 )
+from gym_scaffold.doctor.classify import Category, Where, classify_http
+from gym_scaffold.doctor.transport import classify_transport, transport_kind
 
 EXPECTED = {
     "invalid_api_key": Category.INVALID_API_KEY,

@@ -571,3 +571,42 @@ def test_openai_not_imported_by_help_or_module_import():
     assert r.returncode == 0, r.stderr
     r = run_cli(["--help"], cwd=REPO)
     assert r.returncode == 0 and "doctor" in r.stdout
+
+
+def test_fix_lines_wrap_to_the_terminal_and_stay_whole_in_a_pipe(tmp_path):
+    """In a terminal a long fix wraps under its first word; piped, each fix is one line."""
+    import os
+    import subprocess
+
+    log = tmp_path / "failures.log"
+    log.write_text('HTTP 429 {"error": {"message": "Rate limit reached for gpt-4o on requests per min (RPM): '
+                   'Limit 500, Used 500, Requested 1.", "type": "requests", "code": "rate_limit_exceeded"}}\n')
+    args = [sys.executable, "-m", "gym_scaffold", "doctor", "--log", str(log)]
+    env = {**clean_env(), "COLUMNS": "60"}
+    piped = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+    fix = [line for line in piped.stdout.splitlines() if "fix:" in line]
+    assert fix and max(map(len, fix)) > 60  # one long line each
+    controller, terminal = os.openpty()
+    try:
+        done = subprocess.run(args, stdout=terminal, stderr=subprocess.DEVNULL, env=env, timeout=60)
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal's other end is closed: all is read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(controller)
+    shown = b"".join(chunks).decode().replace("\r\n", "\n")
+    assert done.returncode == piped.returncode
+    assert shown.split() == piped.stdout.split()  # the same words
+    lines = shown.splitlines()
+    start = next(i for i, line in enumerate(lines) if "fix:" in line)
+    indent = " " * (lines[start].index("fix:") + 5)
+    wrapped = [lines[start], *(line for line in lines[start + 1 :] if line.startswith(indent))]
+    assert len(wrapped) > 1 and max(map(len, wrapped)) <= 60
+    assert " ".join(wrapped).split() == fix[0].split()

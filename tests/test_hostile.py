@@ -243,7 +243,7 @@ def test_hostile_case(name: str, tmp_path: Path) -> None:
     try:
         outcomes = []
         if args[0] == "validate":
-            json_args = ["validate", "--format", "json", *args[1:]]
+            json_args = ["validate", "--format", "json", "-v", *args[1:]]  # notes listed too
             run = run_measured(json_args, repo, env)
             _check_bounds(run, json_args)
             assert run.code == expect["exit"], f"exit {run.code}, expected {expect['exit']}\n{run.stdout}{run.stderr}"

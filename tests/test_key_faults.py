@@ -80,3 +80,19 @@ def test_run_time_markers_are_placeholders_for_doctor_only(marker):
     from gym_scaffold.rules.placeholder_value import placeholder_in
 
     assert _is_placeholder(marker) and not placeholder_in(marker, API_KEY)
+
+
+def test_a_placeholder_key_is_one_finding_not_also_a_malformed_key():
+    # resources_servers/aviary/configs/bbh_remote.yaml: `api_key: [insert server api key]`.
+    from gym_scaffold.config.view import view_from_text
+    from gym_scaffold.rules import api_key_format, placeholder_value
+
+    text = (
+        "policy_model:\n  responses_api_models:\n    openai_model:\n      entrypoint: app.py\n"
+        "      openai_base_url: https://api.openai.com/v1\n      openai_api_key: {key}\n      openai_model: m\n"
+    )
+    view = view_from_text(text.format(key="insert model api key"))
+    assert [p for p in api_key_format.check(view) if p] == []
+    assert [p.rule for p in placeholder_value.check(view) if p] == ["placeholder-value"]
+    view = view_from_text(text.format(key='"sk-abc 123"'))
+    assert [p.rule for p in api_key_format.check(view) if p] == ["api-key-format"]

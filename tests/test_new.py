@@ -68,7 +68,7 @@ def test_defaults_no_input(gym: Path, env: dict[str, str]) -> None:
     config_text = (server / "configs" / "openai_model.yaml").read_text()
     first_line = config_text.splitlines()[0]
     copier_yml = load_yaml(TEMPLATE / "copier.yml")
-    assert first_line == f"# yaml-language-server: $schema={copier_yml['schema_url']['default']}"
+    assert first_line == f"# yaml-language-server: $schema={copier_yml['schema_path']['default']}"
     config = load_yaml(server / "configs" / "openai_model.yaml")
     block = config["policy_model"]["responses_api_models"]["openai_model"]
     assert block["entrypoint"] == "app.py"

@@ -45,6 +45,7 @@ SNAPSHOT_DIRS = ("gym_scaffold", "schemas", "templates")
 
 VALIDATE = "gym-scaffold-validate"
 ENV_CHECK = "gym-scaffold-env-gitignore"
+FIX = "gym-scaffold-fix"
 
 CONFIG = "responses_api_models/openai_model/configs/openai_model.yaml"
 GOOD_CONFIG = """\
@@ -258,9 +259,11 @@ def nemo_gym_repo(root: Path, *, config: str, ignore_env: bool, env_yaml: bool) 
 
 
 def try_repo(hook_repo: HookRepo, cwd: Path, env: dict[str, str], *files: str):
+    """Every hook of the repository but the fixer, which would repair the file before the
+    check hooks see it (`test_fix_hook_...` below runs that one)."""
     command = [*PRE_COMMIT, "try-repo", str(hook_repo.path), "--ref", hook_repo.rev]
     command += ["--verbose", "--color", "never", "--files", *files]
-    return run(command, cwd, env)
+    return run(command, cwd, {**env, "SKIP": FIX})
 
 
 def test_try_repo_bad_config_fails_with_its_location(
@@ -289,7 +292,7 @@ def test_try_repo_good_config_passes_and_unignored_env_fails(
     assert hooks[VALIDATE][0] == "Passed", output
     assert hooks[ENV_CHECK][0] == "Failed", output
     assert has_line(
-        r"^env\.yaml:0:0: error: env\.yaml is not ignored by git.*\[env-gitignore\]$",
+        r"^env\.yaml: error: env\.yaml is not ignored by git.*\[env-gitignore\]$",
         hooks[ENV_CHECK][1],
     ), output
     assert 'add the line "env.yaml" to .gitignore' in hooks[ENV_CHECK][1]
@@ -346,7 +349,7 @@ def test_unignored_env_yaml_blocks_every_commit_until_ignored(
     blocked = commit(repo, store_env, "README.md")
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0, output
-    assert has_line(r"^env\.yaml:0:0: error: .*\[env-gitignore\]$", output), output
+    assert has_line(r"^env\.yaml: error: .*\[env-gitignore\]$", output), output
     assert KEY not in output and KEY[-12:] not in output
     assert commit_count(repo) == 1
 
@@ -369,7 +372,7 @@ def test_staged_env_yaml_blocks_the_commit_even_when_ignored(
     blocked = commit(repo, store_env, CONFIG)
     output = blocked.stdout + blocked.stderr
     assert blocked.returncode != 0, output
-    assert has_line(r"^env\.yaml:0:0: error: .*\[env-tracked\]$", output), output
+    assert has_line(r"^env\.yaml: error: .*\[env-tracked\]$", output), output
     assert "git rm --cached env.yaml" in output
     assert commit_count(repo) == 1
 
@@ -377,6 +380,36 @@ def test_staged_env_yaml_blocks_the_commit_even_when_ignored(
     passed = commit(repo, store_env, CONFIG, "responses_api_models/openai_model/app.py")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "env.yaml" not in git(repo, "ls-files")
+
+
+def test_fix_hook_rewrites_a_staged_config_and_the_next_commit_passes(
+    hook_repo: HookRepo, store_env: dict[str, str], tmp_path: Path
+) -> None:
+    root = tmp_path / "user"
+    config = precommit_config(hook_repo).replace(f"      - id: {VALIDATE}\n", f"      - id: {FIX}\n")
+    assert FIX in config
+    make_repo(root, {".gitignore": "__pycache__/\nenv.yaml\n", ".pre-commit-config.yaml": config}, commit=True)
+    installed = run([*PRE_COMMIT, "install"], root, store_env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    write(root, "responses_api_models/openai_model/app.py", "")
+    write(root, "responses_api_models/openai_model/requirements.txt", "-e nemo-gym[dev] @ ../../\n")
+    broken = GOOD_CONFIG.replace("${policy_api_key}", "??  # filled in later")
+    write(root, CONFIG, broken)
+    server = ("responses_api_models/openai_model/app.py", "responses_api_models/openai_model/requirements.txt")
+
+    blocked = commit(root, store_env, CONFIG, *server)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0, output
+    assert has_line(r"^gym-scaffold fix \(NeMo Gym configs\)\.+Failed$", output), output
+    assert "files were modified by this hook" in output
+    assert "Fixed 1 problem in 1 file." in output
+    assert (root / CONFIG).read_text() == broken.replace("??  #", "???  #")
+    assert commit_count(root) == 1
+
+    passed = commit(root, store_env, CONFIG)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert commit_count(root) == 2
+    assert git(root, "show", f"HEAD:{CONFIG}") == broken.replace("??  #", "???  #")
 
 
 # --- the README's adoption recipe: a local hook and a baseline ------------------------------

@@ -6,9 +6,9 @@ import os
 import textwrap
 import time
 import warnings
-from pathlib import Path
 
 import pytest
+from corpus_support import CORPUS, needs_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
@@ -18,7 +18,6 @@ from gym_scaffold.config.loader import load_file
 from gym_scaffold.config.model import Composed, Origin, Unresolved
 from gym_scaffold.config.resolve import resolve
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "nemo-gym"
 ENV = {"SET_VAR": "42", "EMPTY_VAR": "", "URL_VAR": "http://h:1/v1"}
 
 
@@ -308,6 +307,7 @@ def test_deep_nesting_is_a_problem():
 # -- the corpus ------------------------------------------------------------------------
 
 
+@needs_corpus
 def test_corpus_resolves_fast_and_without_problems():
     files = sorted(CORPUS.rglob("*.yaml"))
     display = lambda p: p.relative_to(CORPUS).as_posix()  # noqa: E731

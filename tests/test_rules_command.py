@@ -43,16 +43,20 @@ def test_every_rule_is_documented_the_yamllint_way(rule):
     assert rule.doc.index("Failing:") < rule.doc.index("Passing:")
 
 
-def test_list_shows_every_rule_with_severity_and_summary():
+def test_list_shows_every_rule_with_severity_fixable_and_summary():
     result = run()
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["RULE", "SEVERITY", "SUMMARY"]
+    assert lines[0].split() == ["RULE", "SEVERITY", "FIXABLE", "SUMMARY"]
     for rule in all_rules():
         assert any(
             line.startswith(rule.id + " ") and rule.severity in line and rule.summary in line
             for line in lines
         ), rule.id
+    at = lines[0].index("FIXABLE")
+    columns = {line.split()[0]: line[at:].split("  ")[0] for line in lines[1:-2]}
+    assert columns["double-question-mark"] == "safe" and columns["unknown-key"] == "unsafe", columns
+    assert columns["base-url"] == "safe, unsafe" and columns["duplicate-key"] == "no"
     assert lines[-1].startswith(f"{len(RULE_IDS)} rule")
 
 
@@ -65,8 +69,11 @@ def test_one_rule_in_full():
     rule = all_rules()[0]
     result = run(rule.id)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"{rule.id} ({rule.severity}): {rule.summary}\n\n")
+    assert result.output.startswith(f"{rule.id} ({rule.severity}; fixable: safe): {rule.summary}\n\n")
     assert rule.doc in result.output
+    assert f"Fix (safe, with validate --fix): {rule.fix_doc}" in result.output
+    plain = run("duplicate-key").output
+    assert plain.startswith("duplicate-key (error): ") and "Fix (" not in plain
 
 
 def test_rule_id_is_case_and_space_insensitive():
@@ -114,6 +121,7 @@ def test_json_format():
     assert first == {
         "id": rule.id,
         "severity": rule.severity,
+        "fixable": "safe",
         "summary": rule.summary,
         "doc": rule.doc,
         "effective_severity": rule.severity,  # no project configuration here
@@ -146,7 +154,7 @@ def test_markdown_fences_indented_examples():
 
 def test_markdown_index_links_to_each_section():
     text = rules_command.markdown([fake_rule("a-rule"), fake_rule("b|rule")])
-    assert "| [`a-rule`](#a-rule) | error | summary of a-rule |" in text
+    assert "| [`a-rule`](#a-rule) | error | no | summary of a-rule |" in text
     assert "summary of b\\|rule" in text
     assert "\n## a-rule\n" in text
 

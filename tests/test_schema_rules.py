@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from corpus_support import CORPUS, needs_corpus
 
 from gym_scaffold import schemas
 from gym_scaffold.config.compose import compose
@@ -16,7 +15,6 @@ from gym_scaffold.problem import Severity
 from gym_scaffold.rules import invalid_value, missing_key, server_shape, unknown_key
 
 RULES = (server_shape, unknown_key, missing_key, invalid_value)
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "nemo-gym"
 
 
 def problems(text: str, path: str = "config.yaml", *, run_mode: bool = False, **kwargs):
@@ -232,7 +230,7 @@ KNOWN_BUGS = {
 }
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not available")
+@needs_corpus
 def test_the_real_corpus_has_no_errors_but_its_known_bugs():
     from gym_scaffold.validate import looks_like_config
 

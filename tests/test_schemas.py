@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jsonschema_rs
 import pytest
+from corpus_support import CORPUS, needs_corpus
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -24,7 +25,6 @@ from gym_scaffold.config.view import view_from_text
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = REPO / "schemas"
-CORPUS = REPO.parent / "shared" / "corpus" / "nemo-gym"
 MODEL_IMPLEMENTATIONS = (
     "openai_model",
     "litellm_model",
@@ -123,7 +123,7 @@ def _corpus_bodies(implementation: str):
                 yield document.path, server.body
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not available")
+@needs_corpus
 @pytest.mark.parametrize("implementation", MODEL_IMPLEMENTATIONS)
 def test_real_configs_of_each_implementation_pass_its_schema(implementation, registry):
     relative = f"responses_api_models/{implementation}.schema.json"
@@ -144,7 +144,7 @@ def test_real_configs_of_each_implementation_pass_its_schema(implementation, reg
         assert seen > 0
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not available")
+@needs_corpus
 def test_every_real_config_file_has_the_file_shape(registry):
     check = reference_validator("config-file.schema.json", registry)
     for path in sorted(CORPUS.rglob("*.yaml")):

@@ -96,7 +96,9 @@ class Audit:
         }
         return env | extra
 
-    def run(self, *args: str, stdin: str | None = None, allowed: dict[Path, str] | None = None, **env: str):
+    def run(
+        self, *args: str, stdin: str | None = None, allowed: dict[Path, str | tuple[str, ...]] | None = None, **env: str
+    ):
         """Run the CLI; fail on any piece of any key in its output or in files it wrote."""
         before = snapshot(self.tmp)
         done = subprocess.run(
@@ -116,7 +118,9 @@ class Audit:
         for path, data in changed.items():
             keys = dict(self.keys)
             if allowed and path in allowed:
-                keys.pop(allowed[path])
+                names = allowed[path]
+                for name in (names,) if isinstance(names, str) else names:
+                    keys.pop(name)
             assert not leaks(data, keys), (args, path, leaks(data, keys))
         return done, changed
 
@@ -177,6 +181,43 @@ def test_validate_every_format(audit: Audit, ignored: bool) -> None:
     assert "literal-secret" in text and "..." + audit.keys["config"][-4:] in text
     # The cache under XDG_CACHE_HOME was written and audited too.
     assert any(audit.cache.rglob("*.pickle"))
+
+
+def test_show_every_format(audit: Audit) -> None:
+    config = _checkout(audit, "https://api.openai.com/v1", ignored=True)
+    rel = str(config.relative_to(audit.repo))
+    seen = []
+    for fmt in ("yaml", "json"):
+        for run, extra in (
+            (["--config", rel], []),
+            (["--config", rel], ["--show-origin"]),
+            (["--config", rel], ["--show-origin", "literal_model.responses_api_models.openai_model"]),
+            ([], ["--show-origin"]),  # env.yaml alone
+        ):
+            done, _ = audit.run("show", *run, "--format", fmt, *extra)
+            assert done.returncode in (0, 1), done.stderr
+            seen.append(done.stdout)
+    # The audit looked at real output: every key was there, masked to its last four.
+    text = "\n".join(seen)
+    for where in ("env.yaml", "config", "environment"):
+        assert "****..." + audit.keys[where][-4:] in text, where
+    assert "$AUDIT_KEY via oc.env" in text
+
+def test_fix_and_diff(audit: Audit) -> None:
+    config = _checkout(audit, "https://api.openai.com/v1/chat/completions", ignored=False)
+    rel = str(config.relative_to(audit.repo))
+    for fmt in ("text", "json", "github", "sarif"):
+        done, changed = audit.run("validate", "--diff", "--unsafe-fixes", "--format", fmt)
+        assert done.returncode == 1 and not changed.keys() - set(audit.cache.rglob("*")), done.stderr
+    shown = audit.run("validate", "--diff", "--unsafe-fixes", rel)[0].stdout
+    assert "+      openai_api_key: ${literal_model_api_key}" in shown  # the diff is a real one
+    assert "+literal_model_api_key: ..." + audit.keys["config"][-4:] in shown
+    done, changed = audit.run(
+        "validate", "--fix", "--unsafe-fixes", allowed={audit.repo / "env.yaml": ("env.yaml", "config")}
+    )
+    assert audit.repo / "env.yaml" in changed and config in changed, done.stdout
+    assert audit.keys["config"] not in config.read_text()
+    assert f"literal_model_api_key: {audit.keys['config']}" in (audit.repo / "env.yaml").read_text()
 
 
 def test_rules_command(audit: Audit) -> None:

@@ -310,10 +310,10 @@ def test_a_suppression_without_known_rule_ids_is_refused(tmp_path, validate, com
 def test_a_skipped_files_note_can_be_suppressed_file_wide(tmp_path, validate):
     prompt = "resources_servers/quiz/prompts/system.yaml"
     root = write_tree(tmp_path, {CONFIG: model_config(), prompt: "# gym-scaffold: ignore-file[not-a-config]\ntext: hi\n"})
-    proc = validate(cwd=root)
+    proc = validate("-v", cwd=root)  # notes are shown with -v only
     assert proc.returncode == 0 and not lines_with(proc, "not-a-config"), proc.stdout
     (root / prompt).write_text("text: hi\n")
-    assert lines_with(validate(cwd=root), "not-a-config")
+    assert lines_with(validate("-v", cwd=root), "not-a-config")
 
 
 def test_suppression_comments_are_read_again_on_a_cached_run(tmp_path, validate):

@@ -7,10 +7,11 @@ import sys
 
 from test_validate_cli import CONFIG, model_config, write_tree
 
-HEAVY = {"openai", "copier", "pydantic", "httpx", "jinja2"}
+HEAVY = {"openai", "copier", "pydantic", "httpx", "jinja2", "ruamel"}
+FIX_MODULES = {"gym_scaffold.fix", "gym_scaffold.fix_run", "gym_scaffold.edits", "gym_scaffold.yaml_edit"}
 
 
-def imported_modules(args: list[str], cwd) -> set[str]:
+def imported_modules(args: list[str], cwd, *, full: bool = False) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "gym_scaffold", *args],
         cwd=cwd,
@@ -21,7 +22,8 @@ def imported_modules(args: list[str], cwd) -> set[str]:
     names = set()
     for line in proc.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+            name = line.rsplit("|", 1)[1].strip()
+            names.add(name if full else name.split(".")[0])
     assert names, proc.stderr  # importtime printed something: the check itself works
     return names
 
@@ -33,6 +35,14 @@ def test_validate_imports_nothing_heavy(tmp_path):
         assert "yaml" in loaded  # it really validated
         assert not loaded & HEAVY, (args, loaded & HEAVY)
 
+
+def test_only_fix_runs_load_the_fix_engine(tmp_path):
+    write_tree(tmp_path, {CONFIG: model_config(api_key="??")})
+    plain = imported_modules(["validate", "--no-cache", CONFIG], tmp_path, full=True)
+    assert "gym_scaffold.validate" in plain and not plain & FIX_MODULES
+    fixing = imported_modules(["validate", "--no-cache", "--diff", CONFIG], tmp_path, full=True)
+    assert FIX_MODULES <= fixing
+    assert not {name.split(".")[0] for name in fixing} & HEAVY
 
 
 def test_help_lists_every_command_without_loading_them(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 from corpus_support import KNOWN_BUGS
+from git_support import make_repo
 
 KEY = "sk-proj-Q8wErT5yUi9oPa3sDf7gHj2kLz6xCv4bNm1Q"
 
@@ -140,20 +141,58 @@ def test_near_miss_gets_did_you_mean(tmp_path, cli):
     assert "did you mean 'policy_model_name'" in proc.stdout
 
 
-def test_endpoint_not_configured_at_all_is_a_warning(tmp_path, cli):
+def test_endpoint_not_configured_at_all_is_a_note(tmp_path, cli):
     env = ENV_PARTIAL + "policy_api_key: " + KEY + "\n"
     config = model_config() + "judge_base: ${judge_base_url}\n"
     write_tree(tmp_path, {CONFIG: config, "env.yaml": env})
-    proc = cli("validate", cwd=tmp_path)
+    proc = cli("validate", "-v", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout
-    assert "warning:" in proc.stdout and "judge_base_url" in proc.stdout
+    (line,) = [line for line in proc.stdout.splitlines() if "judge_base_url" in line and not line.startswith(" ")]
+    assert line.startswith(f"{CONFIG}:") and ": note: " in line and "does not configure the 'judge' endpoint" in line
 
 
-def test_mandatory_marker_in_env_yaml_is_an_error(tmp_path, cli):
+def test_an_endpoint_env_yaml_does_not_configure_is_a_note_except_in_a_config_run(tmp_path, cli):
+    # env.yaml configures the policy only; the judge config is for another machine.
+    judge = "resources_servers/judge/configs/judge.yaml"
+    judge_config = (
+        "judge_model:\n  responses_api_models:\n    openai_model:\n      entrypoint: app.py\n"
+        "      openai_base_url: ${judge_base_url}\n      openai_api_key: ${judge_api_key}\n"
+        "      openai_model: ${judge_model_name}\n"
+    )
+    env = ENV_PARTIAL + "policy_api_key: " + KEY + "\n"
+    write_tree(tmp_path, {CONFIG: model_config(), judge: judge_config, "env.yaml": env})
+    (tmp_path / "responses_api_models/openai_model/app.py").write_text("")
+    for args in ((), (judge,)):
+        proc = cli("validate", "--format", "json", "-v", *args, cwd=tmp_path)
+        found = {(p["line"], p["severity"]) for p in json.loads(proc.stdout)["problems"] if p["path"] == judge}
+        assert proc.returncode == 0 and found == {(5, "note"), (6, "note"), (7, "note")}, proc.stdout
+    assert "judge" not in cli("validate", cwd=tmp_path).stdout  # hidden by default
+    proc = cli("validate", "--config", judge, cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout.count("error:") == 3, proc.stdout
+    # An endpoint env.yaml configures in part is a mistake wherever it is checked.
+    (tmp_path / "env.yaml").write_text(env + "judge_base_url: https://api.openai.com/v1\n")
+    proc = cli("validate", judge, cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout.count("error:") == 2, proc.stdout
+
+
+def test_mandatory_marker_in_env_yaml_is_a_warning_and_an_error_in_a_config_run(tmp_path, cli):
+    # What `new --no-input` writes without a key.
     write_tree(tmp_path, {CONFIG: model_config(), "env.yaml": ENV_PARTIAL + "policy_api_key: ???\n"})
     proc = cli("validate", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "env.yaml:3:17: warning:" in proc.stdout and "missing-value" in rules_of(proc)
+    assert cli("validate", "--strict", cwd=tmp_path).returncode == 1
+    proc = cli("validate", "--config", CONFIG, cwd=tmp_path)
     assert proc.returncode == 1
-    assert "env.yaml:3:17: error:" in proc.stdout and "missing-value" in rules_of(proc)
+    assert "env.yaml:3:17: error:" in proc.stdout and "env.yaml:3:17: warning:" not in proc.stdout
+    # The always-run hook guards git hygiene, not values still to fill in.
+    make_repo(tmp_path)
+    (tmp_path / ".gitignore").write_text("env.yaml\n")
+    proc = cli("validate", "--env-check-only", cwd=tmp_path)
+    assert proc.returncode == 0 and "missing-value" not in proc.stdout, proc.stdout
+    (tmp_path / ".gitignore").write_text("")
+    proc = cli("validate", "--env-check-only", cwd=tmp_path)
+    assert proc.returncode == 1 and rules_of(proc) == ["env-gitignore"], proc.stdout
 
 
 def test_config_run_reports_every_unresolved_key(tmp_path, cli):
@@ -163,18 +202,31 @@ def test_config_run_reports_every_unresolved_key(tmp_path, cli):
     assert rules_of(proc).count("unresolved-interpolation") == 3
 
 
-def test_prompt_files_are_skipped_with_a_note(tmp_path, cli):
+def test_prompt_files_are_skipped_with_a_note_shown_with_verbose(tmp_path, cli):
     write_tree(tmp_path, {CONFIG: model_config(), "resources_servers/x/prompts/p.yaml": "user: hi\n"})
     proc = cli("validate", cwd=tmp_path)
     assert proc.returncode == 0
-    assert "resources_servers/x/prompts/p.yaml:0:0: note: skipped" in proc.stdout
-    assert "note:" not in cli("validate", "-q", cwd=tmp_path).stdout
+    assert "note:" not in proc.stdout  # a checkout has dozens of prompt files: counted, not listed
+    assert proc.stdout.endswith("skipped 1 (not NeMo Gym configs); 2 notes not shown (-v shows them)\n")
+    verbose = cli("validate", "-v", cwd=tmp_path).stdout
+    assert "resources_servers/x/prompts/p.yaml: note: skipped: not a NeMo Gym config" in verbose
+    assert ":0:0:" not in verbose and "notes not shown" not in verbose
+    assert "note:" not in cli("validate", "-v", "-q", cwd=tmp_path).stdout
+    def formatted(fmt, *flags):
+        return cli("validate", "--format", fmt, *flags, cwd=tmp_path).stdout
+
+    report, verbose_report = json.loads(formatted("json")), json.loads(formatted("json", "-v"))
+    assert report["problems"] == [] and report["summary"]["notes"] == 2  # counted, not listed
+    assert {p["severity"] for p in verbose_report["problems"]} == {"note"}
+    sarif, verbose_sarif = (json.loads(formatted("sarif", *f))["runs"][0]["results"] for f in ((), ("-v",)))
+    assert sarif == [] and {r["level"] for r in verbose_sarif} == {"note"}
+    assert "::notice" not in formatted("github") and "::notice" in formatted("github", "-v")
 
 
 def test_missing_path_is_reported(tmp_path, cli):
     proc = cli("validate", "nope.yaml", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "nope.yaml:0:0: error: no such file or directory [unreadable]" in proc.stdout
+    assert "nope.yaml: error: no such file or directory [unreadable]" in proc.stdout
 
 
 def test_usage_errors_exit_two(tmp_path, cli):
@@ -286,7 +338,7 @@ def test_values_and_keys_of_any_length_are_shortened_in_every_line(tmp_path, cli
     )
     env = ENV_PARTIAL + "policy_api_key: " + KEY + "\n" + f"{key}: ???\n"
     write_tree(tmp_path, {CONFIG: config, "env.yaml": env})
-    proc = cli("validate", cwd=tmp_path)
+    proc = cli("validate", "-v", cwd=tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     rules = set(rules_of(proc))
     assert rules >= {
@@ -308,8 +360,8 @@ def test_values_and_keys_of_any_length_are_shortened_in_every_line(tmp_path, cli
 def test_env_file_given_with_paths_is_checked_too(tmp_path, cli):
     write_tree(tmp_path, {CONFIG: model_config(), "local/env.yaml": ENV_PARTIAL + "policy_api_key: ???\n"})
     proc = cli("validate", "--env-file", "local/env.yaml", CONFIG, cwd=tmp_path)
-    assert proc.returncode == 1
-    assert "local/env.yaml:3:17: error:" in proc.stdout and "missing-value" in rules_of(proc)
+    assert proc.returncode == 0
+    assert "local/env.yaml:3:17: warning:" in proc.stdout and "missing-value" in rules_of(proc)
 
 
 def test_whole_report_reaches_a_file_and_a_closed_pipe_is_no_error(tmp_path):
@@ -323,14 +375,14 @@ def test_whole_report_reaches_a_file_and_a_closed_pipe_is_no_error(tmp_path):
     report = tmp_path / "report.txt"
     with report.open("w") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "gym_scaffold", "validate", "--no-cache"],
+            [sys.executable, "-m", "gym_scaffold", "validate", "--no-cache", "-v"],
             cwd=tmp_path, env=_clean_env(), stdout=out, stderr=subprocess.PIPE, text=True, timeout=60,
         )
     assert proc.returncode == 0, proc.stderr
     lines = report.read_text().splitlines()
     assert len(lines) == 302 and lines[-1].startswith("0 errors, 0 warnings; checked 0 files, skipped 300")
     head = subprocess.run(
-        f"'{sys.executable}' -m gym_scaffold validate --no-cache | head -1",
+        f"'{sys.executable}' -m gym_scaffold validate --no-cache -v | head -1",
         shell=True, cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=60,
     )
     assert head.stdout.count("\n") == 1 and "Traceback" not in head.stderr, head.stderr

@@ -5,6 +5,7 @@ Option parsing only; the work is in gym_scaffold.doctor (imported when the comma
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -61,5 +62,6 @@ def command(configs, env_file, server, base_url, model, api_key_env, no_inferenc
     except UsageError as exc:
         click.echo(f"gym-scaffold doctor: {exc}", err=True)
         return 2
-    click.echo(report.render_json(result) if fmt == "json" else report.render_text(result))
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    click.echo(report.render_json(result) if fmt == "json" else report.render_text(result, width))
     return 0 if result.ok else 1

@@ -19,6 +19,7 @@ COMMANDS = {
     "new": "new",
     "doctor": "doctor",
     "schema": "schema",
+    "show": "show",
 }
 
 

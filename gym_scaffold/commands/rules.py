@@ -1,6 +1,6 @@
 """`gym-scaffold rules`: list the rules, or explain some of them in full.
 
-    gym-scaffold rules                      # id, severity and summary of every rule
+    gym-scaffold rules                      # id, severity, fixable and summary of every rule
     gym-scaffold rules env-gitignore        # the rule's doc: what, why, failing and passing example
     gym-scaffold rules --format json        # {"version": 1, "rules": [{id, severity, summary, doc, ...}]}
     gym-scaffold rules --format markdown    # docs/rules.md (scripts/gen_rule_docs.py writes it)
@@ -73,18 +73,22 @@ def _shown_severity(rule: Rule, settled: Rules | None) -> str:
 
 
 def text_list(rules: Sequence[Rule], settled: Rules | None = None) -> str:
-    """One aligned line per rule: id, severity under the project configuration, summary;
-    under it, when the severity depends on how validate runs, in which context."""
+    """One aligned line per rule: id, severity under the project configuration, fixable
+    (validate --fix), summary; under it, when the severity depends on how validate runs,
+    in which context."""
     if not rules:
         return "No rules registered.\n"
     shown = {rule.id: _shown_severity(rule, settled) for rule in rules}
     id_width = max(len("RULE"), *(len(rule.id) for rule in rules))
     sev_width = max(len("SEVERITY"), *(len(severity) for severity in shown.values()))
-    lines = [f"{'RULE':<{id_width}}  {'SEVERITY':<{sev_width}}  SUMMARY"]
+    fix_width = max(len("FIXABLE"), *(len(rule.fixable) for rule in rules))
+    lines = [f"{'RULE':<{id_width}}  {'SEVERITY':<{sev_width}}  {'FIXABLE':<{fix_width}}  SUMMARY"]
     for rule in rules:
-        lines.append(f"{rule.id:<{id_width}}  {shown[rule.id]:<{sev_width}}  {rule.summary}")
+        lines.append(
+            f"{rule.id:<{id_width}}  {shown[rule.id]:<{sev_width}}  {rule.fixable:<{fix_width}}  {rule.summary}"
+        )
         if rule.severity_context and effective(rule, settled) == (rule.severity, None):
-            lines.append(f"{'':<{id_width}}  {'':<{sev_width}}  ({rule.severity_context})")
+            lines.append(f"{'':<{id_width}}  {'':<{sev_width}}  {'':<{fix_width}}  ({rule.severity_context})")
     lines.append("")
     count = f"{len(rules)} rule{'' if len(rules) == 1 else 's'}"
     lines.append(f"{count}. `gym-scaffold rules RULE` shows one in full.")
@@ -97,9 +101,13 @@ def text_full(rules: Sequence[Rule], settled: Rules | None = None) -> str:
     """Each rule's id, severity, summary and whole doc, separated by a blank line."""
     blocks = []
     for rule in rules:
+        fixable = f"; fixable: {rule.fixable}" if rule.fixable != "no" else ""
         context = f"\nSeverity: {rule.severity_context}." if rule.severity_context else ""
-        head = f"{rule.id} ({_shown_severity(rule, settled)}): {rule.summary}{context}"
-        blocks.append(f"{head}\n\n{rule.doc}".rstrip())
+        head = f"{rule.id} ({_shown_severity(rule, settled)}{fixable}): {rule.summary}{context}"
+        block = f"{head}\n\n{rule.doc}".rstrip()
+        if rule.fix_doc:
+            block += f"\n\nFix ({rule.fixable}, with validate --fix): {rule.fix_doc}"
+        blocks.append(block)
     return "\n\n\n".join(blocks) + "\n"
 
 
@@ -111,6 +119,7 @@ def as_json(rules: Sequence[Rule], settled: Rules | None = None) -> str:
             {
                 "id": rule.id,
                 "severity": rule.severity,
+                "fixable": rule.fixable,
                 "summary": rule.summary,
                 "doc": rule.doc,
                 "effective_severity": severity,  # under the project configuration
@@ -175,20 +184,30 @@ def markdown(rules: Sequence[Rule]) -> str:
     if not rules:
         lines.append("No rules registered yet.")
         return "\n".join(lines) + "\n"
-    lines += ["| Rule | Severity | Summary |", "| --- | --- | --- |"]
+    lines += [
+        "Fixable: `safe` fixes are made by `gym-scaffold validate --fix`, `unsafe` ones (they",
+        "change what a config means, or need a judgment) only with `--unsafe-fixes` too.",
+        "",
+        "| Rule | Severity | Fixable | Summary |",
+        "| --- | --- | --- | --- |",
+    ]
     for rule in rules:
         summary = rule.summary.replace("|", "\\|")
-        lines.append(f"| [`{rule.id}`](#{doc_anchor(rule.id)}) | {rule.severity} | {summary} |")
+        lines.append(
+            f"| [`{rule.id}`](#{doc_anchor(rule.id)}) | {rule.severity} | {rule.fixable} | {summary} |"
+        )
     for rule in rules:
         lines += [
             "",
             f"## {rule.id}",
             "",
-            f"Severity: **{rule.severity}**. {rule.summary}"
+            f"Severity: **{rule.severity}**. Fixable: **{rule.fixable}**. {rule.summary}"
             + (f" ({rule.severity_context}.)" if rule.severity_context else ""),
             "",
             doc_markdown(rule.doc) if rule.doc else "_No description yet._",
         ]
+        if rule.fix_doc:
+            lines += ["", f"**Fix** ({rule.fixable}): " + " ".join(rule.fix_doc.split())]
     return "\n".join(lines) + "\n"
 
 

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from gym_scaffold.result import Result
     from gym_scaffold.settle import Choices, Project
     from gym_scaffold.validate import ValidateOptions
 
@@ -30,7 +33,8 @@ FORMATS = ("text", "json", "github", "sarif")
     "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: text; github under GitHub Actions)."
 )
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
-@click.option("-q", "--quiet", is_flag=True, help="Do not print notes (skipped files, skipped checks).")
+@click.option("-q", "--quiet", is_flag=True, help="Never print notes, even with -v (the default hides them).")
+@click.option("-v", "--verbose", is_flag=True, help="Print notes too (skipped files, skipped checks), in every format.")
 @click.option(
     "--env-check-only",
     is_flag=True,
@@ -48,6 +52,9 @@ FORMATS = ("text", "json", "github", "sarif")
     help="Problems recorded in FILE are not reported (default: the config's baseline).",
 )
 @click.option("--update-baseline", is_flag=True, help="Write the current problems to the baseline file, then exit 0.")
+@click.option("--fix", is_flag=True, help="Repair what has a safe fix, in place, then check again.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also the fixes that change meaning.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any).")
 def command(
     paths: tuple[Path, ...],
     configs: tuple[Path, ...],
@@ -55,6 +62,7 @@ def command(
     fmt: str | None,
     strict: bool,
     quiet: bool,
+    verbose: bool,
     env_check_only: bool,
     no_cache: bool,
     select: tuple[str, ...],
@@ -62,6 +70,9 @@ def command(
     output_file: Path | None,
     baseline: Path | None,
     update_baseline: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
 ) -> int:
     """Check NeMo Gym configs, env.yaml and its gitignore.
 
@@ -74,6 +85,8 @@ def command(
 
     if paths and configs:
         raise click.UsageError("give PATHS or --config, not both")
+    if unsafe_fixes and not (fix or diff):
+        raise click.UsageError("--unsafe-fixes goes with --fix or --diff")
     options = ValidateOptions(
         paths=list(paths),
         configs=list(configs),
@@ -86,6 +99,11 @@ def command(
 
     project, choices = _settings(options, select, ignore, baseline, update_baseline)
     options.exclude = project.excluded if project.exclude else None
+    notes = verbose and not quiet
+    if fix or diff:
+        options.read = None  # --fix checks again after writing: every run reads afresh
+        settled = lambda result: settle.settle(result, project, cwd=options.cwd, choices=choices)  # noqa: E731
+        return _fix(options, settled, unsafe=unsafe_fixes, diff_only=diff, fmt=fmt, strict=strict or project.strict, notes=notes)
     try:
         result = settle.settle(run_validate(options), project, cwd=options.cwd, choices=choices, read=options.read)
     except settle.BaselineError as exc:
@@ -95,7 +113,7 @@ def command(
         click.echo(f"gym-scaffold: wrote {len(result.baselined)} problems to the baseline {written}", err=True)
     fmt = fmt or default_format(os.environ)
     color = fmt == "text" and output_file is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    report = render(result, fmt, color=color, show_notes=not quiet)
+    report = render(result, fmt, color=color, show_notes=notes)
     if output_file is None:
         sys.stdout.write(report)
         sys.stdout.flush()
@@ -136,3 +154,38 @@ def _fail(lines: list[str]) -> click.exceptions.Exit:
     for line in lines:
         click.echo(line, err=True)
     return click.exceptions.Exit(2)
+
+
+def _fix(
+    options: ValidateOptions,
+    settled: Callable[[Result], Result],
+    *,
+    unsafe: bool,
+    diff_only: bool,
+    fmt: str | None,
+    strict: bool,
+    notes: bool,
+) -> int:
+    """--fix / --diff: fix, then report what is left and what was fixed (gym_scaffold/fix_run.py),
+    settled like every report (`settled`: the project configuration, suppressions, baseline)."""
+    from gym_scaffold.fix_run import run_fix
+    from gym_scaffold.report import default_format, render
+
+    fixed = run_fix(options, unsafe=unsafe, diff_only=diff_only)
+    said = "".join(line + "\n" for line in fixed.lines())
+    if fixed.diff is not None:  # --diff: the diff is the output
+        sys.stdout.write(fixed.diff)
+        sys.stderr.write(said)
+        return 1 if fixed.changed else 0
+    fmt = fmt or default_format(os.environ)
+    color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    from gym_scaffold.settle import BaselineError
+
+    try:
+        result = settled(fixed.result)
+    except BaselineError as exc:
+        raise _fail([f"gym-scaffold: {exc}"]) from None
+    sys.stdout.write(render(result, fmt, color=color, show_notes=notes))
+    (sys.stdout if fmt == "text" else sys.stderr).write(said)  # json, sarif: stdout stays the report
+    sys.stdout.flush()
+    return 1 if fixed.refused or result.failed(strict=strict) else 0

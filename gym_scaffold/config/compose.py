@@ -21,6 +21,9 @@ NeMo Gym (`nemo_gym/global_config.py`, `GlobalConfigDictParser.parse`) builds on
    `${inherit_from:x.y}`) takes the source's value as a base under its own keys and removes
    the source; `_copy` does the same and keeps the source. Sources are read from a snapshot
    taken before any directive ran.
+5. Then an instance whose `responses_api_models` holds `dummy_model` beside another
+   implementation gets the dummy's values merged under the first other one, which wins
+   where both set a key; `dummy_model` goes.
 
 Every value carries the Origin of the file that supplied it, so a value moved by a
 directive or overridden by an include still points at the line a person has to change.
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from gym_scaffold.config.loader import DataPath, Document, load_file
-from gym_scaffold.config.model import MANDATORY, Composed, EnvFile, Origin, Unresolved
+from gym_scaffold.config.model import MANDATORY, Composed, EnvFile, Inherited, Origin, Unresolved
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.rules import config_directive, config_include, config_merge, env_file
 
@@ -45,6 +48,7 @@ CONFIG_PATHS = "config_paths"
 INHERIT_FROM = "_inherit_from"
 COPY = "_copy"
 DELETE_KEY = "_delete_key"
+DUMMY_MODEL = "dummy_model"
 _INHERIT_STR = "${inherit_from:"
 _COPY_STR = "${copy:"
 
@@ -675,7 +679,7 @@ def _data_has_directives(doc: Document) -> bool:
     while stack and not found:
         value = stack.pop()
         if value.__class__ is dict:
-            found = INHERIT_FROM in value or COPY in value or DELETE_KEY in value
+            found = INHERIT_FROM in value or COPY in value or DELETE_KEY in value or DUMMY_MODEL in value
             stack.extend(value.values())
         elif value.__class__ is list:
             stack.extend(value)
@@ -746,6 +750,7 @@ class _Directives:
         self.run_mode = run_mode
         self.includes_failed = includes_failed
         self.unresolved: list[Unresolved] = []
+        self.inherited: list[Inherited] = []
 
     def report(self, origin: Origin | None, message: str, hint: str | None = None) -> None:
         self.problems.append(_problem(origin, self.fallback, RULE_DIRECTIVE, message, hint))
@@ -865,10 +870,12 @@ class _Directives:
             if parent is _MISSING or source is _MISSING:
                 mapping.value[k] = _Node(MANDATORY, v.origin)
                 continue
+            own = frozenset(_leaf_paths(v)) if swap_prop or copy_prop else frozenset()
             if swap_prop or copy_prop:
                 source = _merge(source, v, self.problems)
             new = _copy(source)
             mapping.value[k] = new
+            self.inherited.append(Inherited(path + (k,), directive, target, own))
             if is_delete:
                 for key in sorted(to_delete):
                     if isinstance(new.value, dict) and key in new.value:
@@ -880,6 +887,39 @@ class _Directives:
                             f"{DELETE_KEY}: '{key}' is not a key of '{k}' after {directive} '{target}'",
                             "NeMo Gym fails on a key to delete that does not exist: remove it from the list",
                         )
+
+
+def _merge_dummy_models(root: _Node, problems: list[Problem]) -> _Node:
+    """NeMo Gym's step after the directives: an instance whose model servers hold
+    `dummy_model` beside another implementation gets the dummy's values under the first
+    other one, which wins where both set a key. Trees may be shared between configs:
+    changed nodes are new ones."""
+    changed: dict = {}
+    for instance, top in root.value.items():
+        models = top.value.get("responses_api_models") if isinstance(top.value, dict) else None
+        if models is None or not isinstance(models.value, dict) or DUMMY_MODEL not in models.value:
+            continue
+        others = [key for key in models.value if key != DUMMY_MODEL]
+        if not others:  # NeMo Gym has nothing to merge it into (it fails on this one itself)
+            continue
+        merged = dict(models.value)
+        dummy = merged.pop(DUMMY_MODEL)
+        merged[others[0]] = _merge(dummy, merged[others[0]], problems)
+        keys = {k: v for k, v in (models.keys or {}).items() if k != DUMMY_MODEL}
+        new_models = _Node(merged, models.origin, keys)
+        changed[instance] = _Node({**top.value, "responses_api_models": new_models}, top.origin, top.keys)
+    if not changed:
+        return root
+    return _Node({**root.value, **changed}, root.origin, root.keys)
+
+
+def _leaf_paths(node: _Node, path: DataPath = ()) -> Iterator[DataPath]:
+    """The paths of every value of `node` that is not a mapping (lists are values: they replace)."""
+    if isinstance(node.value, dict):
+        for key, child in node.value.items():
+            yield from _leaf_paths(child, path + (key,))
+    else:
+        yield path
 
 
 # --------------------------------------------------------------------------------------
@@ -963,6 +1003,7 @@ def compose(
     if root is None or not isinstance(root.value, dict):
         root = _Node({}, None, {})
     unresolved: list[Unresolved] = []
+    inherited: list[Inherited] = []
     if directives_seen:
         live = _copy(root)
         fallback = documents[0].path if documents else ""
@@ -970,9 +1011,12 @@ def compose(
         directives = _Directives(live, root, problems, fallback, run_mode=run_mode, includes_failed=includes_failed)
         directives.walk(live)
         unresolved = directives.unresolved
+        inherited = directives.inherited
         root = live
+    root = _merge_dummy_models(root, problems)
     composed = Composed(
-        data={}, env=env, documents=documents, problems=problems, env_keys=env_keys, unresolved=unresolved
+        data={}, env=env, documents=documents, problems=problems, env_keys=env_keys, unresolved=unresolved,
+        inherited=inherited,
     )
     composed.data = _flatten(root, composed)
     return composed

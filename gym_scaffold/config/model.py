@@ -9,7 +9,8 @@ interpolation still points at the line a person has to change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -34,9 +35,6 @@ RESERVED_TOP_LEVEL_KEYS = frozenset(
 
 MANDATORY = "???"  # OmegaConf's "supplied later" marker
 
-# view.cache keys a rule fills for the result cache (gym_scaffold/cache.py):
-INPUTS = "gym_scaffold.inputs"  # paths (str or Path) the check read besides YAML (app.py, directories)
-LOOKUPS = "gym_scaffold.lookups"  # instance names looked up in the checkout index
 _SERVERS = "gym_scaffold.servers"  # ConfigView.servers(), found once per view
 
 
@@ -61,6 +59,19 @@ class EnvFile:
 
 
 @dataclass
+class Reads:
+    """What checking a view read besides the YAML files it composed, recorded where it
+    was read: by ConfigView's file-system questions and its checkout index. The result
+    cache (gym_scaffold/cache.py) keeps an outcome only while each of these answers the
+    same; a rule that asks through the view cannot leave one out."""
+
+    files: set[str] = field(default_factory=set)  # whose contents (or absence) mattered
+    dirs: set[str] = field(default_factory=set)  # whether each is a directory mattered
+    listings: set[str] = field(default_factory=set)  # the names in each directory mattered
+    lookups: dict = field(default_factory=dict)  # checkout index: name -> its answer
+
+
+@dataclass
 class Composed:
     """Config files merged the way NeMo Gym merges them, before interpolation."""
 
@@ -75,6 +86,18 @@ class Composed:
     # that compose did not report: one config of a run may take them from another. The
     # instance then keeps its directive key, the mark of a body with an unknown base.
     unresolved: list[Unresolved] = field(default_factory=list)
+    # Where an `_inherit_from` / `_copy` took effect, for telling inherited values from own.
+    inherited: list[Inherited] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Inherited:
+    """A mapping (or value) at `path` built by a directive from the source `target`."""
+
+    path: DataPath
+    directive: str  # "_inherit_from" or "_copy"
+    target: str  # the dotted source, as written
+    own: frozenset  # paths (relative to `path`) the body itself wrote; the rest is the source's
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +125,7 @@ class Resolved:
     deferred: set[DataPath] = field(default_factory=set)
     unresolved: list[Unresolved] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # bad syntax, cycles
+    environ_read: set[str] = field(default_factory=set)  # every variable oc.env looked up
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +140,23 @@ class Server:
     @property
     def path(self) -> DataPath:
         return (self.instance, self.server_type, self.implementation)
+
+
+class Listing(NamedTuple):
+    directories: tuple[str, ...]
+    files: tuple[str, ...]
+
+
+def listing(path: str) -> Listing:
+    """The directories and the files in `path`, each sorted by name; both empty when it
+    cannot be listed."""
+    directories, files = [], []
+    try:
+        for entry in os.scandir(path):
+            (directories if entry.is_dir() else files).append(entry.name)
+    except OSError:
+        return Listing((), ())
+    return Listing(tuple(sorted(directories)), tuple(sorted(files)))
 
 
 def iter_servers(data: Any) -> Iterator[Server]:
@@ -160,6 +201,38 @@ class ConfigView:
     # Shared by every view of one run: what the rules learnt about the file system, which
     # does not change while a run lasts (a checkout has hundreds of servers in few directories).
     run_cache: dict = field(default_factory=dict)
+    reads: Reads = field(default_factory=Reads)
+
+    def __post_init__(self) -> None:
+        if self.checkout is not None:
+            from gym_scaffold.checkout import RecordedIndex
+
+            self.checkout = RecordedIndex(self.checkout, self.reads.lookups)
+
+    # -- the file system, as rules may ask about it: recorded, and answered once per run --
+
+    def _stat(self, kind: str, path: str, answer: Callable[[str], Any]) -> Any:
+        memo = self.run_cache.setdefault("gym_scaffold.fs." + kind, {})
+        if path not in memo:
+            memo[path] = answer(path)
+        return memo[path]
+
+    def is_file(self, path: str) -> bool:
+        self.reads.files.add(path)
+        return self._stat("file", path, os.path.isfile)
+
+    def is_dir(self, path: str) -> bool:
+        self.reads.dirs.add(path)
+        return self._stat("dir", path, os.path.isdir)
+
+    def listing(self, path: str) -> Listing:
+        """The directories and the files in `path`, by name; both empty when it cannot be listed."""
+        self.reads.listings.add(path)
+        return self._stat("listing", path, listing)
+
+    def files_read(self, paths: Iterable[str]) -> None:
+        """Record files read some other way (app.py sources read by the schema deriver)."""
+        self.reads.files.update(map(str, paths))
 
     @property
     def env(self) -> EnvFile | None:

@@ -1,21 +1,30 @@
 """What an endpoint's answer means, and what to change.
 
 Input is what came over the wire: a status code, headers and a body (any of the shapes
-OpenAI, vLLM, Azure OpenAI, NVIDIA NIM, OpenRouter or a gateway page use), or the kind of
-transport failure. Output is one `Diagnosis`: a stable category, a message and a concrete
-fix that names the setting to change. Classification reads fields, never an SDK's
-exception text (it differs between SDK versions).
+OpenAI, vLLM, Azure OpenAI, NVIDIA NIM, OpenRouter or a gateway page use, read by
+`bodies.py`). Output is one `Diagnosis`: a stable category, a message and a concrete fix
+that names the setting to change. Each status family has one classifier below
+(`FAMILIES`); failures before any answer are `transport.py`'s. Classification reads
+fields, never an SDK's exception text (it differs between SDK versions).
 """
 
 from __future__ import annotations
 
 import enum
-import json
-import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from gym_scaffold.doctor.bodies import (
+    ErrorBody,
+    first_sentence,
+    header,
+    parse_body,
+    parse_duration,
+    parse_rate_limit,
+    recommend_concurrency,
+)
 
 
 class Category(str, enum.Enum):
@@ -67,250 +76,7 @@ class Diagnosis:
         return self.category is Category.OK
 
 
-# --------------------------------------------------------------------------- body shapes
-
-
-@dataclass
-class ErrorBody:
-    """The parts of an error body that matter, whatever its shape."""
-
-    shape: str  # openai, vllm, vllm_legacy, azure, nim, openrouter, fastapi, html, text, empty, json
-    message: str = ""
-    code: str | None = None
-    type: str | None = None
-    param: str | None = None
-    html_title: str | None = None
-    raw: Any = None
-
-
-_HTML_TITLE = re.compile(r"<title>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTALL)
-_HTML_H1 = re.compile(r"<h1>\s*(.*?)\s*</h1>", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def _s(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value)
-
-
-def parse_body(body: Any, content_type: str | None = None) -> ErrorBody:
-    """Normalise an error body of any known shape."""
-    if isinstance(body, (bytes, bytearray)):
-        body = bytes(body).decode("utf-8", errors="replace")
-    if isinstance(body, str):
-        text = body.strip()
-        if not text:
-            return ErrorBody("empty")
-        looks_html = text[:200].lower().lstrip().startswith(("<!doctype", "<html", "<head", "<body"))
-        if looks_html or (content_type and "html" in content_type.lower() and text.startswith("<")):
-            match = _HTML_TITLE.search(text) or _HTML_H1.search(text)
-            title = _TAGS.sub("", match.group(1)).strip() if match else None
-            return ErrorBody("html", message=title or "an HTML page", html_title=title, raw=text)
-        try:
-            body = json.loads(text)
-        except ValueError:
-            return ErrorBody("text", message=text[:500], raw=text)
-    if body is None:
-        return ErrorBody("empty")
-    if isinstance(body, str):  # a JSON string, e.g. NeMo Gym's wrapped errors
-        return ErrorBody("text", message=body[:500], raw=body)
-    if not isinstance(body, dict):
-        return ErrorBody("json", message=json.dumps(body)[:500], raw=body)
-
-    err = body.get("error")
-    if isinstance(err, str):
-        # vLLM's auth middleware: {"error": "Unauthorized"}
-        return ErrorBody("vllm", message=err, raw=body)
-    if isinstance(err, dict):
-        message = _s(err.get("message")) or _s(err.get("detail")) or ""
-        code = _s(err.get("code"))
-        etype = _s(err.get("type"))
-        param = _s(err.get("param"))
-        if "metadata" in err or (isinstance(err.get("code"), int) and "type" not in err):
-            shape = "openrouter"
-        elif etype and etype.endswith("Error") and isinstance(err.get("code"), int):
-            shape = "vllm"
-        elif "type" not in err and isinstance(err.get("code"), str):
-            shape = "azure"
-        else:
-            shape = "openai"
-        return ErrorBody(shape, message=message, code=code, type=etype, param=param, raw=body)
-    if body.get("object") == "error":
-        return ErrorBody(
-            "vllm_legacy",
-            message=_s(body.get("message")) or "",
-            code=_s(body.get("code")),
-            type=_s(body.get("type")),
-            param=_s(body.get("param")),
-            raw=body,
-        )
-    if "title" in body or ("detail" in body and "status" in body):
-        # RFC 7807 problem details (NVIDIA NIM / NVCF)
-        detail = body.get("detail")
-        message = _s(detail) if not isinstance(detail, (dict, list)) else json.dumps(detail)
-        return ErrorBody("nim", message=message or _s(body.get("title")) or "", code=_s(body.get("status")),
-                         type=_s(body.get("title")), raw=body)
-    if "detail" in body:
-        # FastAPI default: {"detail": "Not Found"} or a validation list
-        detail = body["detail"]
-        message = detail if isinstance(detail, str) else json.dumps(detail)[:500]
-        return ErrorBody("fastapi", message=message, raw=body)
-    if "message" in body:
-        return ErrorBody("json", message=_s(body.get("message")) or "", code=_s(body.get("code")),
-                         type=_s(body.get("type")), raw=body)
-    return ErrorBody("json", message=json.dumps(body)[:500], raw=body)
-
-
-# --------------------------------------------------------------------------- rate limits
-
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-
-
-def parse_duration(text: str | None) -> float | None:
-    """'20s', '6m0s', '644ms', '4m12.172s', '1h2m', '1' (seconds) -> seconds."""
-    if text is None:
-        return None
-    text = str(text).strip().lower()
-    if not text:
-        return None
-    try:
-        value = float(text)
-        return value if value >= 0 and math.isfinite(value) else None
-    except ValueError:
-        pass
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text.replace(" ", ""):
-        return None
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    return sum(float(n) * scale[u] for n, u in parts)
-
-
-@dataclass
-class RateLimit:
-    scope: str | None = None  # "requests" or "tokens"
-    unit: str | None = None  # RPM, TPM, RPD, TPD, ...
-    limit: int | None = None
-    used: int | None = None
-    requested: int | None = None
-    retry_after_s: float | None = None
-    header_limit_requests: int | None = None
-    header_limit_tokens: int | None = None
-    header_remaining_requests: int | None = None
-    header_remaining_tokens: int | None = None
-    header_reset_requests: str | None = None
-    header_reset_tokens: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
-_RL_UNIT = re.compile(r"on (requests|tokens) per (min|minute|day)\s*\((\w+)\)", re.IGNORECASE)
-_RL_LIMIT = re.compile(r"Limit:?\s*([\d,]+)", re.IGNORECASE)
-_RL_USED = re.compile(r"Used:?\s*([\d,]+)", re.IGNORECASE)
-_RL_REQUESTED = re.compile(r"Requested:?\s*([\d,]+)", re.IGNORECASE)
-_RL_TRY_AGAIN = re.compile(r"try again in\s*([\d.hms]+)", re.IGNORECASE)
-_RL_RETRY_AFTER = re.compile(r"retry after\s*(\d+(?:\.\d+)?)\s*(second|millisecond|ms|s)", re.IGNORECASE)
-_AZ_CALL_LIMIT = re.compile(r"call rate limit", re.IGNORECASE)
-_AZ_TOKEN_LIMIT = re.compile(r"token rate limit", re.IGNORECASE)
-
-
-def _int(text: Any) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(str(text).replace(",", "").strip())
-    except ValueError:
-        try:
-            value = int(float(str(text).strip()))
-        except ValueError:
-            return None
-    return value
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for k, v in headers.items():
-        if k.lower() == name:
-            return v
-    return None
-
-
-def parse_rate_limit(message: str, headers: Mapping[str, str]) -> RateLimit:
-    rl = RateLimit()
-    m = _RL_UNIT.search(message)
-    if m:
-        rl.scope = m.group(1).lower()
-        rl.unit = m.group(3).upper()
-    elif _AZ_CALL_LIMIT.search(message):
-        rl.scope, rl.unit = "requests", None
-    elif _AZ_TOKEN_LIMIT.search(message):
-        rl.scope, rl.unit = "tokens", None
-    for pattern, attr in ((_RL_LIMIT, "limit"), (_RL_USED, "used"), (_RL_REQUESTED, "requested")):
-        m = pattern.search(message)
-        if m:
-            setattr(rl, attr, _int(m.group(1)))
-    m = _RL_TRY_AGAIN.search(message)
-    if m:
-        rl.retry_after_s = parse_duration(m.group(1).rstrip("."))
-    m = _RL_RETRY_AFTER.search(message)
-    if m and rl.retry_after_s is None:
-        value = float(m.group(1))
-        rl.retry_after_s = value / 1000 if m.group(2).lower().startswith("m") else value
-    ms = _header(headers, "retry-after-ms")
-    if rl.retry_after_s is None and ms is not None:
-        value = _int(ms)
-        if value is not None and value >= 0:
-            rl.retry_after_s = value / 1000
-    ra = _header(headers, "retry-after")
-    if rl.retry_after_s is None and ra is not None:
-        rl.retry_after_s = parse_duration(ra)
-
-    def positive(name: str) -> int | None:
-        value = _int(_header(headers, name))
-        return value if value is not None and value >= 0 else None  # Azure has sent -1
-
-    rl.header_limit_requests = positive("x-ratelimit-limit-requests")
-    rl.header_limit_tokens = positive("x-ratelimit-limit-tokens")
-    rl.header_remaining_requests = positive("x-ratelimit-remaining-requests")
-    rl.header_remaining_tokens = positive("x-ratelimit-remaining-tokens")
-    rl.header_reset_requests = _header(headers, "x-ratelimit-reset-requests")
-    rl.header_reset_tokens = _header(headers, "x-ratelimit-reset-tokens")
-    if rl.scope is None and rl.header_remaining_requests == 0:
-        rl.scope = "requests"
-    elif rl.scope is None and rl.header_remaining_tokens == 0:
-        rl.scope = "tokens"
-    return rl
-
-
-# A rollout's model call typically takes seconds; the recommendation assumes this long.
-ASSUMED_SECONDS_PER_REQUEST = 10.0
-
-
-def recommend_concurrency(rl: RateLimit) -> tuple[int, str]:
-    """Parallel requests that stay under the limit, and how that number was reached."""
-    per_minute: list[tuple[float, str]] = []
-    per_min_unit = rl.unit is None or rl.unit.endswith("M")
-    if rl.scope == "requests" and rl.limit and per_min_unit:
-        per_minute.append((float(rl.limit), f"{rl.limit} requests/min"))
-    elif rl.header_limit_requests:
-        per_minute.append((float(rl.header_limit_requests), f"{rl.header_limit_requests} requests/min"))
-    tokens_limit = rl.limit if rl.scope == "tokens" and rl.limit and per_min_unit else rl.header_limit_tokens
-    if tokens_limit and rl.requested:
-        per_minute.append(
-            (tokens_limit / rl.requested, f"{tokens_limit} tokens/min at ~{rl.requested} tokens per request")
-        )
-    if rl.unit and rl.unit.endswith("D"):
-        return 1, f"a per-day limit ({rl.unit}) is exhausted: no concurrency helps until it resets"
-    if not per_minute:
-        return 1, "the server gave no limit figures: start at 1 and raise it while no 429 appears"
-    rate, basis = min(per_minute, key=lambda item: item[0])
-    n = max(1, int(rate * ASSUMED_SECONDS_PER_REQUEST / 60.0))
-    return n, f"{basis} at ~{ASSUMED_SECONDS_PER_REQUEST:.0f} s per request allows about {n} in parallel"
-
-
-# --------------------------------------------------------------------------- classification
-
+# --------------------------------------------------------------------------- HTTP answers
 
 _QUOTA_CODES = {
     "insufficient_quota",
@@ -345,13 +111,6 @@ _QUOTA_TEXT = re.compile(r"exceeded your current quota|insufficient (credits|quo
                          r"billing|out of credits|credit balance|payment required", re.IGNORECASE)
 
 
-def _first_sentence(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + "…"
-
-
 def _provider_hint(where: Where) -> str:
     return {
         "openai": "https://platform.openai.com/api-keys",
@@ -359,6 +118,43 @@ def _provider_hint(where: Where) -> str:
         "nim": "https://build.nvidia.com (an nvapi- key)",
         "openrouter": "https://openrouter.ai/settings/keys",
     }.get(where.provider or "", "the provider's console")
+
+
+@dataclass
+class Answer:
+    """One HTTP answer, read once, with what each status family's classifier needs."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: ErrorBody
+    endpoint: str  # models, model or inference
+    where: Where
+    model: str | None
+
+    @property
+    def msg(self) -> str:
+        return self.body.message
+
+    @property
+    def code(self) -> str:
+        return (self.body.code or "").lower()
+
+    @property
+    def etype(self) -> str:
+        return (self.body.type or "").lower()
+
+    @property
+    def said(self) -> str:
+        """The server's own message, to quote after ours."""
+        return f": {first_sentence(self.msg)}" if self.msg else ""
+
+    @property
+    def what(self) -> str:
+        names = {"models": "GET /models", "model": "GET /models/{model}", "inference": "the inference call"}
+        return names.get(self.endpoint, self.endpoint)
+
+    def d(self, category: Category, message: str, fix: str, **details: Any) -> Diagnosis:
+        return Diagnosis(category, message, fix, status_code=self.status, details={"shape": self.body.shape, **details})
 
 
 def classify_http(
@@ -370,67 +166,78 @@ def classify_http(
     where: Where | None = None,
     model: str | None = None,
 ) -> Diagnosis:
-    """Classify one HTTP answer. `endpoint` is models, model or inference."""
-    where = where or Where()
+    """Classify one HTTP answer. `endpoint` is models, model or inference. Each status
+    family has its classifier, asked in order; the first that knows the answer wins."""
     headers = headers or {}
-    content_type = _header(headers, "content-type")
-    eb = parse_body(body, content_type)
-    msg = eb.message
-    code = (eb.code or "").lower()
-    etype = (eb.type or "").lower()
-    said = f": {_first_sentence(msg)}" if msg else ""
-    what = {"models": "GET /models", "model": "GET /models/{model}", "inference": "the inference call"}.get(
-        endpoint, endpoint
+    answer = Answer(status, headers, parse_body(body, header(headers, "content-type")), endpoint, where or Where(), model)
+    for family in FAMILIES:
+        diagnosis = family(answer)
+        if diagnosis is not None:
+            return diagnosis
+    return answer.d(
+        Category.UNEXPECTED_RESPONSE,
+        f"{answer.what} was rejected ({status}){answer.said}",
+        f"Read the message above; check {answer.where.model} and the server's documentation for the parameter it names.",
     )
 
-    def d(category: Category, message: str, fix: str, **details: Any) -> Diagnosis:
-        return Diagnosis(category, message, fix, status_code=status, details={"shape": eb.shape, **details})
 
+def _success(a: Answer) -> Diagnosis | None:
+    """2xx: an answer, unless it is not the API at all."""
+    status, eb, what, where, endpoint = a.status, a.body, a.what, a.where, a.endpoint
     if 200 <= status < 300:
         if eb.shape in ("html", "text") or (endpoint != "inference" and eb.shape == "empty"):
-            return d(
+            return a.d(
                 Category.BAD_BASE_URL,
                 f"{what} answered {status} with {'an HTML page' if eb.shape == 'html' else 'no JSON'}"
                 f"{(' (' + eb.html_title + ')') if eb.html_title else ''}: this is not an OpenAI-compatible API",
                 f"Point {where.base_url} at the API root, usually ending in /v1 "
                 "(e.g. https://api.openai.com/v1 or http://HOST:8000/v1 for vLLM).",
             )
-        return d(Category.OK, f"{what} answered {status}", "")
+        return a.d(Category.OK, f"{what} answered {status}", "")
+    return None
 
+
+def _gateway_page(a: Answer) -> Diagnosis | None:
+    """5xx with an HTML page: a proxy answered for a server that is down."""
+    status, eb, what = a.status, a.body, a.what
     if eb.shape == "html" and status >= 500:
         title = eb.html_title or f"HTTP {status}"
-        return d(
+        return a.d(
             Category.SERVER_ERROR,
             f"{what} got an HTML gateway page ({title}): a proxy or load balancer answered, "
             "the model server behind it is down or restarting",
             "Check that the model server behind the gateway is running (for vLLM: its log and "
             "`curl BASE/models` on the host); retry once it is up. If it persists, report it to whoever runs the gateway.",
         )
+    return None
 
-    # ---- 401: authentication
+
+def _unauthorized(a: Answer) -> Diagnosis | None:
+    """401: the key (or the organization it belongs to)."""
+    status, eb, msg, code, said, where = a.status, a.body, a.msg, a.code, a.said, a.where
     if status == 401:
         if _ORG_TEXT.search(msg) or code == "mismatched_organization":
-            return d(
+            return a.d(
                 Category.ORGANIZATION_MISMATCH,
                 f"the key belongs to another organization than the one requested{said}",
                 "Unset OPENAI_ORG_ID / OPENAI_PROJECT_ID in the environment NeMo Gym runs in (the SDK sends them "
                 f"as headers), or set them to the key's organization and project; or use a key of that organization in {where.key}.",
             )
         if _SCOPE_TEXT.search(msg):
-            return d(
+            return a.d(
                 Category.PERMISSION_DENIED,
                 f"the key is valid but lacks a permission{said}",
                 "Give the key the scope it lacks: platform.openai.com > API keys > edit the restricted key "
                 "(Model capabilities: Write, Models: Read), or use an unrestricted project key in " + where.key + ".",
             )
         if _MISSING_KEY_TEXT.search(msg):
-            return d(
+            return a.d(
                 Category.MISSING_API_KEY,
                 f"the server received no API key{said}",
                 f"Set {where.key} to your key (get one at {_provider_hint(where)}).",
             )
         if code == "account_deactivated" or "deactivated" in msg.lower():
-            return d(
+            return a.d(
                 Category.INVALID_API_KEY,
                 f"the key belongs to a deactivated account{said}",
                 f"Create a key in an active account/project and put it in {where.key}.",
@@ -440,55 +247,67 @@ def classify_http(
             if eb.shape == "azure" or where.provider == "azure"
             else ""
         )
-        return d(
+        return a.d(
             Category.INVALID_API_KEY,
             f"the server rejected the API key (401){said}",
             f"Replace {where.key} with a valid key for this endpoint (get one at {_provider_hint(where)});"
             " check it was not revoked and belongs to this provider." + azure_hint,
         )
+    return None
 
-    # ---- 402: payment (OpenRouter and others)
+
+def _payment_required(a: Answer) -> Diagnosis | None:
+    """402: out of credit (OpenRouter and others)."""
+    status, said = a.status, a.said
     if status == 402:
-        return d(
+        return a.d(
             Category.INSUFFICIENT_QUOTA,
             f"the account is out of credit (402){said}",
             "Add credits or raise the key's spending limit in the provider's billing page; "
             "NeMo Gym retries will not help.",
         )
+    return None
 
-    # ---- 403: permission
+
+def _forbidden(a: Answer) -> Diagnosis | None:
+    """403: the key may not do this."""
+    status, msg, code, said, what, where = a.status, a.msg, a.code, a.said, a.what, a.where
     if status == 403:
         if _REGION_TEXT.search(msg) or code == "unsupported_country_region_territory":
-            return d(
+            return a.d(
                 Category.PERMISSION_DENIED,
                 f"the provider refuses requests from this country or region{said}",
                 "Run from a supported region (a machine or egress proxy located there); the key and config are fine.",
             )
         if code == "model_not_found" or "does not have access to model" in msg.lower():
-            return d(
+            return a.d(
                 Category.PERMISSION_DENIED,
                 f"the key's project has no access to the model{said}",
                 f"Allow the model for this project (platform.openai.com > project settings > Limits / model access), "
                 f"or use a model the project may call in {where.model}.",
             )
         if _SCOPE_TEXT.search(msg):
-            return d(
+            return a.d(
                 Category.PERMISSION_DENIED,
                 f"the key lacks a permission{said}",
                 f"Give the key the missing scope or use an unrestricted key in {where.key}.",
             )
-        return d(
+        return a.d(
             Category.PERMISSION_DENIED,
             f"access denied (403) by {what}{said}",
             f"Check that the key in {where.key} may use this model and endpoint (project/model permissions, "
             "IP allow-lists, region); a gateway may also require VPN access.",
         )
+    return None
 
-    # ---- quota and rate limits (429 and friends)
+
+def _quota_or_rate_limit(a: Answer) -> Diagnosis | None:
+    """429 and the quota codes other statuses carry."""
+    status, headers, eb, msg, code, etype, said, where = a.status, a.headers, a.body, a.msg, a.code, a.etype, a.said, a.where
     if status == 429 or etype == "insufficient_quota" or code in _QUOTA_CODES:
         if etype == "insufficient_quota" or code in _QUOTA_CODES or (_QUOTA_TEXT.search(msg) and "rate limit" not in msg.lower()):
             which = f" ({eb.code})" if eb.code else ""
-            return d(
+            return a.d(
                 Category.INSUFFICIENT_QUOTA,
                 f"the account is out of quota or credit{which}{said}",
                 "Add credit or raise the monthly budget (platform.openai.com > Settings > Billing / Limits), or use a "
@@ -497,7 +316,7 @@ def classify_http(
             )
         if status == 429 and re.search(r"request too large", msg, re.IGNORECASE):
             rl = parse_rate_limit(msg, headers)
-            return d(
+            return a.d(
                 Category.REQUEST_TOO_LARGE,
                 f"one request is larger than the tokens-per-minute limit"
                 f"{f' (limit {rl.limit}, requested {rl.requested})' if rl.limit and rl.requested else ''}"
@@ -536,7 +355,7 @@ def classify_http(
             figures.append(f"resets in {_fmt_seconds(reset)}")
         scope = f" on {rl.scope}" if rl.scope else ""
         detail = f" ({', '.join(figures)})" if figures else ""
-        return d(
+        return a.d(
             Category.RATE_LIMITED,
             f"rate limited{scope}{detail}{said}",
             f"Lower concurrency to about {n}: num_samples_in_parallel={n} for ng_collect_rollouts and "
@@ -545,15 +364,24 @@ def classify_http(
             rate_limit=rl.as_dict(),
             recommended_concurrency=n,
         )
+    return None
 
+
+def _too_large(a: Answer) -> Diagnosis | None:
+    """413, or a 400/422 that says the request is too large."""
+    status, msg, said = a.status, a.msg, a.said
     if status == 413 or (status in (400, 422) and _TOO_LARGE_TEXT.search(msg)):
-        return d(
+        return a.d(
             Category.REQUEST_TOO_LARGE,
             f"the request is larger than the server accepts ({status}){said}",
             "Shorten prompts or lower max_output_tokens / max_tokens; for vLLM raise --max-model-len if the model allows.",
         )
+    return None
 
-    # ---- model and URL
+
+def _model_or_url(a: Answer) -> Diagnosis | None:
+    """400/404/405/422: the model name or the base URL."""
+    status, eb, msg, code, said, where, endpoint, model = a.status, a.body, a.msg, a.code, a.said, a.where, a.endpoint, a.model
     model_text = _MODEL_NOT_FOUND_TEXT.search(msg)
     if status in (400, 404, 422) and (
         code in ("model_not_found", "deploymentnotfound")
@@ -572,7 +400,7 @@ def classify_http(
             )
         else:
             fix = f"Set {where.model} to a model id this key can use (GET /models lists them)."
-        return d(Category.MODEL_NOT_FOUND, f"the model{(' ' + repr(model)) if model else ''} was not found{said}", fix)
+        return a.d(Category.MODEL_NOT_FOUND, f"the model{(' ' + repr(model)) if model else ''} was not found{said}", fix)
 
     if status in (404, 405):
         via = {
@@ -586,15 +414,20 @@ def classify_http(
                 " For openai_model and litellm_model the server must speak the Responses API (POST /responses): "
                 "for a vLLM or other chat-only server use the vllm_model or inference_provider implementation."
             )
-        return d(
+        return a.d(
             Category.BAD_BASE_URL,
             f"{via} does not exist at this base URL ({status}){said}: wrong path, or not an OpenAI-compatible API",
             f"Fix {where.base_url}: it must be the API root the SDK appends /models and /chat/completions to, usually "
             f"ending in /v1, without an endpoint suffix.{extra}",
         )
+    return None
 
+
+def _server_side(a: Answer) -> Diagnosis | None:
+    """408/504 timeouts and every other 5xx."""
+    status, msg, code, said = a.status, a.msg, a.code, a.said
     if status in (408, 504):
-        return d(
+        return a.d(
             Category.SERVER_ERROR,
             f"the server timed out answering ({status}){said}",
             "The server or a gateway gave up waiting: check the model server's load and log; retry later.",
@@ -602,31 +435,45 @@ def classify_http(
 
     if status >= 500:
         if status == 503 or code == "server_is_overloaded" or _OVERLOAD_TEXT.search(msg):
-            return d(
+            return a.d(
                 Category.SERVER_ERROR,
                 f"the server is overloaded or unavailable ({status}){said}",
                 "Nothing to change in the config: retry later, or lower concurrency if you run the server yourself.",
             )
-        return d(
+        return a.d(
             Category.SERVER_ERROR,
             f"the server failed ({status}){said}",
             "The endpoint itself failed, not your config: retry; if it persists check the model server's log "
             "(for vLLM: the `vllm serve` output) or the provider's status page.",
         )
+    return None
 
+
+def _redirect(a: Answer) -> Diagnosis | None:
+    """3xx: the SDK follows no redirect."""
+    status, headers, where = a.status, a.headers, a.where
     if 300 <= status < 400:
-        location = _header(headers, "location")
-        return d(
+        location = header(headers, "location")
+        return a.d(
             Category.BAD_BASE_URL,
             f"the server redirects ({status}{' to ' + location if location else ''}); the SDK does not follow it",
             f"Use the final URL in {where.base_url} (often https instead of http, or a trailing /v1).",
         )
+    return None
 
-    return d(
-        Category.UNEXPECTED_RESPONSE,
-        f"{what} was rejected ({status}){said}",
-        f"Read the message above; check {where.model} and the server's documentation for the parameter it names.",
-    )
+
+FAMILIES: tuple[Callable[[Answer], Diagnosis | None], ...] = (
+    _success,
+    _gateway_page,
+    _unauthorized,
+    _payment_required,
+    _forbidden,
+    _quota_or_rate_limit,
+    _too_large,
+    _model_or_url,
+    _server_side,
+    _redirect,
+)
 
 
 def _fmt_seconds(seconds: float) -> str:
@@ -635,138 +482,3 @@ def _fmt_seconds(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.3g} s"
     return f"{seconds / 60:.1f} min"
-
-
-# --------------------------------------------------------------------------- transport
-
-
-TRANSPORT_KINDS = ("dns", "refused", "tls", "timeout", "reset", "bad_url", "bad_header", "proxy", "other")
-
-
-def classify_transport(kind: str, detail: str = "", *, where: Where | None = None, host: str | None = None,
-                       timeout_s: float | None = None) -> Diagnosis:
-    """A failure before any HTTP answer. `kind` is one of TRANSPORT_KINDS."""
-    where = where or Where()
-    host_txt = f" {host}" if host else ""
-    detail_txt = f" ({_first_sentence(detail, 200)})" if detail else ""
-    if kind == "dns":
-        return Diagnosis(
-            Category.UNREACHABLE,
-            f"DNS: the host name{host_txt} does not resolve{detail_txt}",
-            f"Check the host in {where.base_url} for a typo; a cluster-internal name only resolves inside that network "
-            "(VPN, same cluster). Try `getent hosts HOST`.",
-            details={"kind": kind},
-        )
-    if kind == "refused":
-        return Diagnosis(
-            Category.UNREACHABLE,
-            f"connection refused by{host_txt or ' the host'}: nothing listens on that port{detail_txt}",
-            f"Start the model server (for vLLM: `vllm serve ... --port PORT`) or fix host/port in {where.base_url}; "
-            "a server bound to 127.0.0.1 is not reachable from another machine or container.",
-            details={"kind": kind},
-        )
-    if kind == "tls":
-        low = detail.lower()
-        if "wrong_version_number" in low or "wrong version number" in low or "record layer failure" in low:
-            fix = f"The server speaks plain HTTP on that port: use http:// instead of https:// in {where.base_url}."
-        elif "certificate" in low or "verify" in low:
-            fix = (
-                "The server's certificate is not trusted here: a self-signed or corporate-proxy certificate. Point "
-                "SSL_CERT_FILE (and REQUESTS_CA_BUNDLE) at the CA bundle that signs it; do not disable verification."
-            )
-        else:
-            fix = f"Check that {where.base_url} uses the right scheme and port, and the host's certificate is valid."
-        return Diagnosis(Category.UNREACHABLE, f"TLS handshake with{host_txt or ' the host'} failed{detail_txt}", fix,
-                         details={"kind": kind})
-    if kind == "timeout":
-        within = f" within {timeout_s:.3g} s" if timeout_s else ""
-        return Diagnosis(
-            Category.UNREACHABLE,
-            f"timeout: no answer from{host_txt or ' the host'}{within}{detail_txt}",
-            "The server accepted no connection or sent no answer in time: check it is up and not overloaded "
-            "(vLLM still loading the model answers nothing), that a firewall does not drop packets, and the port in "
-            f"{where.base_url}. Raise --timeout for a slow server.",
-            details={"kind": kind},
-        )
-    if kind == "reset":
-        return Diagnosis(
-            Category.UNREACHABLE,
-            f"connection closed by{host_txt or ' the host'} without an answer{detail_txt}",
-            f"The server dropped the connection: it may be crashing, speak HTTPS where {where.base_url} says http:// "
-            "(or another protocol), or sit behind a proxy that cuts the request. Check the server's log.",
-            details={"kind": kind},
-        )
-    if kind == "proxy":
-        return Diagnosis(
-            Category.UNREACHABLE,
-            f"the HTTP proxy refused or failed the request{detail_txt}",
-            "Check HTTPS_PROXY / HTTP_PROXY, or add the host to NO_PROXY if it should be reached directly.",
-            details={"kind": kind},
-        )
-    if kind == "bad_url":
-        return Diagnosis(
-            Category.BAD_BASE_URL,
-            f"the base URL cannot be requested{detail_txt}",
-            f"Fix {where.base_url}: it needs a scheme and host, e.g. https://api.openai.com/v1.",
-            details={"kind": kind},
-        )
-    if kind == "bad_header":
-        return Diagnosis(
-            Category.INVALID_API_KEY,
-            f"the key cannot be sent as an HTTP header (whitespace, newline or non-ASCII characters){detail_txt}",
-            f"Remove the stray characters from {where.key} (often a trailing newline from `echo` or a copied space).",
-            details={"kind": kind},
-        )
-    return Diagnosis(
-        Category.UNREACHABLE,
-        f"could not connect to{host_txt or ' the host'}{detail_txt}",
-        f"Check that {where.base_url} is reachable from this machine (curl it).",
-        details={"kind": kind},
-    )
-
-
-def transport_kind(exc: BaseException) -> tuple[str, str]:
-    """Walk an exception chain (SDK -> httpx -> socket/ssl) to a transport kind and a detail."""
-    import socket
-    import ssl
-
-    chain: list[BaseException] = []
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen and len(chain) < 12:
-        seen.add(id(current))
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    names = [type(e).__name__ for e in chain]
-    texts = [str(e) for e in chain if str(e)]
-    joined = " | ".join(texts).lower()
-    detail = next((t for t in reversed(texts) if t and t not in ("Connection error.", "Request timed out.")), "")
-
-    if any(isinstance(e, socket.gaierror) for e in chain) or re.search(
-        r"name or service not known|nodename nor servname|getaddrinfo|temporary failure in name resolution|"
-        r"no address associated|name resolution|non-existent domain",
-        joined,
-    ):
-        return "dns", detail
-    if any(isinstance(e, ssl.SSLError) for e in chain) or re.search(r"\bssl\b|certificate|tls", joined):
-        return "tls", detail
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in joined or "errno 111" in joined:
-        return "refused", detail
-    if any("Timeout" in n for n in names) or "timed out" in joined:
-        return "timeout", detail
-    if any("Proxy" in n for n in names):
-        return "proxy", detail
-    if any(n in ("UnsupportedProtocol", "InvalidURL") for n in names) or "missing an 'http://'" in joined:
-        return "bad_url", detail
-    if any(n == "LocalProtocolError" for n in names) or "illegal header" in joined or "header value" in joined:
-        return "bad_header", "illegal header value"
-    if any(isinstance(e, UnicodeEncodeError) for e in chain):
-        return "bad_header", "non-ASCII character in a header"
-    if (
-        any(isinstance(e, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)) for e in chain)
-        or any(n in ("RemoteProtocolError", "ReadError", "WriteError") for n in names)
-        or "disconnected" in joined
-        or "reset by peer" in joined
-    ):
-        return "reset", detail
-    return "other", detail

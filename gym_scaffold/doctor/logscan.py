@@ -22,13 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gym_scaffold.doctor.classify import (
-    Diagnosis,
-    Where,
-    classify_http,
-    classify_transport,
-    parse_body,
-)
+from gym_scaffold.doctor.bodies import parse_body
+from gym_scaffold.doctor.classify import Diagnosis, Where, classify_http
+from gym_scaffold.doctor.transport import classify_transport
 
 MAX_LINE = 200_000
 MAX_DEPTH = 6
@@ -89,22 +85,26 @@ def infer_status(body: Any) -> int | None:
     return None
 
 
+_JSON = json.JSONDecoder()
+
+
 def _python_literal(text: str) -> tuple[Any, int] | None:
     """Parse a Python/JSON literal at the start of `text`: a dict, a bytes or str literal."""
     text = text.lstrip()
     if not text:
         return None
     if text[0] in "{[":
-        end = _balanced_end(text)
+        try:  # JSON: the decoder finds where the value ends
+            return _JSON.raw_decode(text)
+        except (ValueError, RecursionError):
+            pass
+        end = _balanced_end(text)  # a Python repr (single quotes, None, True), as logged by print
         if end is None:
             return None
-        chunk = text[:end]
-        for loader in (json.loads, ast.literal_eval):
-            try:
-                return loader(chunk), end
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
-        return None
+        try:
+            return ast.literal_eval(text[:end]), end
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return None
     if text[:2] in ("b'", 'b"') or text[0] in "'\"":
         start = 1 if text[0] == "b" else 0
         quote = text[start]

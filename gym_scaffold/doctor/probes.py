@@ -19,14 +19,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from gym_scaffold.doctor.classify import (
-    Category,
-    Diagnosis,
-    classify_http,
-    classify_transport,
-    transport_kind,
-)
+from gym_scaffold.doctor.classify import Category, Diagnosis, classify_http
 from gym_scaffold.doctor.results import ServerResult, Status
+from gym_scaffold.doctor.transport import classify_transport, transport_kind
 from gym_scaffold.urls import split_url
 
 STEPS = ("network", "auth", "model", "inference")

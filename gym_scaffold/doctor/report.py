@@ -8,6 +8,7 @@ JSON shape (stable):
 
 from __future__ import annotations
 
+import textwrap
 from typing import Literal
 
 from pydantic import BaseModel
@@ -66,7 +67,18 @@ def render_json(result: DoctorResult) -> str:
 _MARK = {"ok": "ok  ", "warning": "warn", "failure": "FAIL", "skipped": "skip"}
 
 
-def render_text(result: DoctorResult) -> str:
+def _fix_line(indent: str, fix: str, width: int | None) -> str:
+    """`indent + "fix: " + fix`, wrapped to `width` (a terminal's) under its first word."""
+    line = f"{indent}fix: {fix}"
+    if width is None:
+        return line  # a file or a pipe: one line per fix, for grep
+    return textwrap.fill(
+        line, width, subsequent_indent=" " * (len(indent) + 5), break_long_words=False, break_on_hyphens=False
+    )
+
+
+def render_text(result: DoctorResult, width: int | None = None) -> str:
+    """The report for a person; `width` wraps the fix lines (None: never)."""
     report = build(result)
     lines: list[str] = []
     by_server: dict[str, list[CheckOut]] = {}
@@ -80,7 +92,7 @@ def render_text(result: DoctorResult) -> str:
     for c in general:
         lines.append(f"{_MARK[c.status]}  {c.id:<12} {c.message}")
         if c.hint and c.status in ("failure", "warning"):
-            lines.append(f"      {'':<12} fix: {c.hint}")
+            lines.append(_fix_line(f"      {'':<12} ", c.hint, width))
     servers = {s.target.server: s for s in result.servers}
     for d in report.diagnoses:
         s = servers.get(d.server)
@@ -97,18 +109,18 @@ def render_text(result: DoctorResult) -> str:
                 lines.append(f"  {_MARK[c.status]}  {name:<11} {c.message}")
                 messages.add(c.message)
                 if c.hint and c.status in ("failure", "warning"):
-                    lines.append(f"        {'':<11} fix: {c.hint}")
+                    lines.append(_fix_line(f"        {'':<11} ", c.hint, width))
                     hints.add(c.hint)
             code = f" ({d.status_code})" if d.status_code and d.category != "ok" else ""
             said = "" if d.message in messages or d.message.removesuffix("; no request was sent with it") in messages \
                 else f": {d.message}"
             lines.append(f"  => {d.server}: {d.category}{code}{said}")
             if d.fix and d.fix not in hints:
-                lines.append(f"     fix: {d.fix}")
+                lines.append(_fix_line("     ", d.fix, width))
         else:
             lines.append(f"{d.server}: {d.category}{f' ({d.status_code})' if d.status_code else ''}: {d.message}")
             if d.fix:
-                lines.append(f"  fix: {d.fix}")
+                lines.append(_fix_line("  ", d.fix, width))
     lines.append("")
     lines.append(summary(result, report))
     return "\n".join(lines).lstrip("\n")

@@ -106,53 +106,40 @@ def _where_phrase(name: str, origin: Any | None) -> str:
     return f"{name} in {origin.path}:{origin.line}"
 
 
-def _get(data: Any, path: tuple) -> Any:
-    for key in path:
-        if isinstance(data, dict) and key in data or isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
+def describe(composed: Any, path: tuple, environ: Mapping[str, str] | None = None) -> str:
+    """Where a person changes the value at `path`: the source of its value, followed through
+    `${key}` and `${oc.env:VAR}` as `show --show-origin` follows them (config/provenance.py)."""
+    from gym_scaffold.config.provenance import dotted, provenance
 
-
-_SIMPLE_REF = re.compile(r"^\$\{\s*([A-Za-z0-9_.\-]+)\s*\}$")
-_ENV_REF = re.compile(r"^\$\{\s*oc\.env\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,[^}]*)?\}$")
-
-
-def describe(composed: Any, path: tuple, depth: int = 0) -> str:
-    """Where a person changes the value at `path`: follow `${key}` to the line that sets it."""
-    dotted = ".".join(str(p) for p in path)
-    origin = composed.origins.get(path) if composed is not None else None
-    raw = _get(composed.data, path) if composed is not None else None
-    here = _where_phrase(dotted, origin)
-    if isinstance(raw, str) and depth < 6:
-        m = _ENV_REF.match(raw.strip())
-        if m:
-            return f"environment variable {m.group(1)} (read by {here})"
-        m = _SIMPLE_REF.match(raw.strip())
-        if m:
-            ref = tuple(m.group(1).split("."))
-            ref_origin = composed.origins.get(ref)
-            if ref_origin is None and _get(composed.data, ref) is None:
-                return f"{m.group(1)} in env.yaml (not defined anywhere; read by {here})"
-            return describe(composed, ref, depth + 1) + (f" (read by {here})" if depth == 0 else "")
-    return here
+    chain = provenance(composed, path, environ if environ is not None else {})
+    first, source = chain.steps[0], chain.source
+    here = _where_phrase(dotted(first.path), first.origin)
+    if source.inherited is not None and len(chain.steps) == 1:
+        return f"{here} (from {source.inherited.directive}: {source.inherited.target})"
+    if source.env_var is not None:
+        read_by = here if source is first else f"{_where_phrase(dotted(source.path), source.origin)}, read by {here}"
+        return f"environment variable {source.env_var} (read by {read_by})"
+    if source.missing:
+        return f"{dotted(source.path)} in env.yaml (not defined anywhere; read by {here})"
+    if source is first:
+        return here
+    return f"{_where_phrase(dotted(source.path), source.origin)} (read by {here})"
 
 
 def from_env_yaml(env_path: Path | None, cwd: Path, ov: Overrides, environ: Mapping[str, str]) -> Found:
     found = Found(env_path=env_path)
     data: dict = {}
-    origins: dict = {}
+    composed = None
     display = _display(cwd)
     env_name = display(env_path) if env_path else "env.yaml"
     if env_path is not None:
-        from gym_scaffold.config.compose import load_env_file
+        from gym_scaffold.config.compose import compose, load_env_file
 
         env = load_env_file(env_path, env_name)
         for p in env.document.problems:
             found.checks.append(Check("config", Status.FAILURE, f"{p.path}:{p.line}: {p.message}", p.hint))
         data = env.data
-        origins = {k: v for k, v in env.document.value_positions.items()}
+        composed = compose([], roots=[], env=env, display=display)
     elif not (ov.base_url and ov.model):
         found.checks.append(
             Check("config", Status.WARNING, "no env.yaml found (looked in the working directory and the git root)",
@@ -160,8 +147,9 @@ def from_env_yaml(env_path: Path | None, cwd: Path, ov: Overrides, environ: Mapp
         )
 
     def where_of(key: str) -> str:
-        pos = origins.get((key,))
-        return f"{key} in {env_name}:{pos[0]}" if pos else f"{key} in {env_name}"
+        if composed is None or key not in data:
+            return f"{key} in {env_name}"
+        return describe(composed, (key,), environ)  # as `show` names it
 
     target = Target(
         server="policy" if env_path is not None else "endpoint",
@@ -289,9 +277,9 @@ def from_configs(
                 api_key=None,
                 model=s.body.get(model_f),
                 where=Where(
-                    key=describe(composed, base + (key_f,)),
-                    base_url=describe(composed, url_path),
-                    model=describe(composed, base + (model_f,)),
+                    key=describe(composed, base + (key_f,), environ),
+                    base_url=describe(composed, url_path, environ),
+                    model=describe(composed, base + (model_f,), environ),
                     concurrency=conc,
                 ),
                 api=api,

@@ -49,5 +49,5 @@ def render(result: Result, *, show_notes: bool = True, **_options: object) -> st
         for problem in result.sorted_problems()
         if show_notes or problem.severity is not Severity.NOTE
     ]
-    lines.append(f"gym-scaffold: {summary_line(result)}")
+    lines.append(f"gym-scaffold: {summary_line(result, show_notes=show_notes)}")
     return "\n".join(lines) + "\n"

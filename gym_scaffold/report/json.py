@@ -17,7 +17,8 @@ The object (`Report` below; its JSON Schema is committed as docs/report.schema.j
 
 `version` changes only when a field is removed, renamed or changes meaning; new fields
 may appear within one version, so a reader should ignore keys it does not know.
-Problems are sorted by path, line, column and rule. `line` and `column` are 1-based;
+Problems are sorted by path, line, column and rule; notes (a skipped file, a skipped check)
+are listed only with `validate -v`, and always counted in the summary. `line` and `column` are 1-based;
 0 means the problem concerns the whole file.
 """
 
@@ -71,7 +72,7 @@ class Summary(_Model):
     skipped: int = Field(ge=0, description="Number of YAML files skipped as not NeMo Gym configs")
     errors: int = Field(ge=0)
     warnings: int = Field(ge=0)
-    notes: int = Field(ge=0)
+    notes: int = Field(ge=0, description="Notes of the run, listed under problems only with --verbose")
     baselined: int = Field(ge=0, description="Number of problems the baseline file records")
 
 
@@ -105,14 +106,18 @@ def _entry(problem: Problem) -> ProblemEntry:
     )
 
 
-def build(result: Result) -> Report:
-    """The report object for `result`."""
+def build(result: Result, *, show_notes: bool = True) -> Report:
+    """The report object for `result`; notes are counted, and listed when `show_notes`."""
     return Report(
         version=REPORT_VERSION,
         tool=Tool(version=__version__),
         files_checked=list(result.files_checked),
         files_skipped=list(result.files_skipped),
-        problems=[_entry(problem) for problem in result.sorted_problems()],
+        problems=[
+            _entry(problem)
+            for problem in result.sorted_problems()
+            if show_notes or problem.severity is not Severity.NOTE
+        ],
         baselined=[_entry(problem) for problem in sorted(result.baselined, key=lambda p: p.sort_key)],
         summary=Summary(
             files=len(result.files_checked),
@@ -125,9 +130,9 @@ def build(result: Result) -> Report:
     )
 
 
-def render(result: Result, **_options: object) -> str:
+def render(result: Result, *, show_notes: bool = True, **_options: object) -> str:
     """The report as indented JSON, ending in a newline."""
-    return build(result).model_dump_json(indent=2) + "\n"
+    return build(result, show_notes=show_notes).model_dump_json(indent=2) + "\n"
 
 
 def schema() -> dict:

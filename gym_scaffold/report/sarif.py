@@ -18,7 +18,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from gym_scaffold import DOCS_URL, __version__
-from gym_scaffold.problem import Problem
+from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
 
 SARIF_VERSION = "2.1.0"
@@ -78,8 +78,9 @@ def _result(problem: Problem, rule_index: int) -> dict:
     }
 
 
-def build(result: Result, rules: Iterable | None = None) -> dict:
-    """The SARIF log for `result`. `rules` defaults to the whole rule registry."""
+def build(result: Result, rules: Iterable | None = None, *, show_notes: bool = True) -> dict:
+    """The SARIF log for `result` (notes only when `show_notes`). `rules` defaults to the
+    whole rule registry."""
     if rules is None:
         from gym_scaffold.rules import all_rules
 
@@ -88,6 +89,8 @@ def build(result: Result, rules: Iterable | None = None) -> dict:
     index = {descriptor["id"]: i for i, descriptor in enumerate(descriptors)}
     results = []
     for problem in result.sorted_problems():
+        if problem.severity is Severity.NOTE and not show_notes:
+            continue
         if problem.rule not in index:  # an id outside the registry still gets a descriptor
             index[problem.rule] = len(descriptors)
             descriptors.append({"id": problem.rule, "helpUri": help_uri(problem.rule)})
@@ -111,6 +114,6 @@ def build(result: Result, rules: Iterable | None = None) -> dict:
     }
 
 
-def render(result: Result, *, rules: Iterable | None = None, **_options: object) -> str:
+def render(result: Result, *, rules: Iterable | None = None, show_notes: bool = True, **_options: object) -> str:
     """The SARIF log as indented JSON, ending in a newline."""
-    return json.dumps(build(result, rules), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(build(result, rules, show_notes=show_notes), indent=2, ensure_ascii=False) + "\n"

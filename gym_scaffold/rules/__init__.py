@@ -8,7 +8,10 @@ Each module has
     a docstring: what the rule checks and why, then a failing and a passing example
 and, when the rule looks at configs, `check(view) -> Iterator[Problem]` taking a
 `gym_scaffold.config.model.ConfigView`. Rules whose problems arise while loading or
-composing (YAML syntax, includes, git) document the ids those stages use.
+composing (YAML syntax, includes, git) document the ids those stages use. A rule that can
+repair its problems also has `FIX = "safe"` (or "unsafe": the fix changes meaning or needs
+a judgment; "safe, unsafe" for both kinds) and `fix(problem, context) -> Fix | None`, whose
+docstring says what it does (gym_scaffold/fix.py).
 
 Docstring convention (shown by `gym-scaffold rules`, and tested: tests/test_rule_examples.py
 runs every `Failing:` example of a rule that has `check` and expects the rule to fire, and
@@ -48,6 +51,7 @@ Adding a rule is adding a module here (and its tests): it is found by name.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import re
 from dataclasses import dataclass, field
@@ -72,6 +76,17 @@ class Rule:
         """When the rule reports with another severity than SEVERITY, e.g. "warning when
         one file is checked on its own" (the module's SEVERITY_CONTEXT, if any)."""
         return getattr(self.module, "SEVERITY_CONTEXT", None)
+
+    @property
+    def fixable(self) -> str:
+        """"safe" or "unsafe" when the module has a `fix` (validate --fix), else "no"."""
+        return getattr(self.module, "FIX", "no") if hasattr(self.module, "fix") else "no"
+
+    @property
+    def fix_doc(self) -> str:
+        """What the fix does: the docstring of the module's `fix`."""
+        fix = getattr(self.module, "fix", None)
+        return inspect.getdoc(fix) or "" if fix is not None else ""
 
 
 @cache

@@ -38,10 +38,6 @@ def written_scalars(view: ConfigView) -> list[tuple[DataPath, Any]]:
 _SCALARS = "gym_scaffold.rules.written_scalars"
 
 
-def is_interpolation(value: Any) -> bool:
-    return isinstance(value, str) and "${" in value
-
-
 def written_in_env_file(view: ConfigView) -> bool:
     """True when this view reports on env.yaml itself."""
     return view.env is not None and view.env.document.path in view.reported_files

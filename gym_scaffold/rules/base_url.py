@@ -16,12 +16,16 @@ Passing:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from gym_scaffold import urls
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem, Severity, shorten
 from gym_scaffold.rules._fields import BASE_URL, endpoint_values
 from gym_scaffold.rules.placeholder_value import placeholder_in
+
+if TYPE_CHECKING:
+    from gym_scaffold.fix import Fix, FixContext
 
 ID = "base-url"
 SEVERITY = "error"
@@ -84,3 +88,40 @@ def check(view: ConfigView) -> Iterator[Problem]:
             continue
         for severity, message, hint in url_problems(value):
             yield view.problem(item.path, ID, message, severity=severity, hint=hint)
+
+
+# Trimming an endpoint path or surrounding spaces keeps what was meant; adding a scheme
+# is a guess (https://, or http:// for this machine), hence unsafe.
+FIX = "safe, unsafe"
+
+
+def fix(problem: Problem, context: FixContext) -> Fix | None:
+    """Safe: an endpoint path at the end (`/chat/completions`, `/responses`,
+    `/completions`, `/embeddings`, `/models`, with any trailing slash) is cut off, and
+    spaces around the URL are removed. Unsafe: a URL without a scheme gets `https://`
+    (`http://` for this machine, where local servers do not speak TLS)."""
+    from gym_scaffold.fix import Fix, Replace
+    from gym_scaffold.rules._fields import is_local_url
+
+    source = context.yaml(problem.path)
+    entry = source.value_at(problem.line, problem.column) if source is not None else None
+    value = getattr(entry.node, "value", None) if entry is not None else None
+    if not isinstance(value, str) or problem.message not in {m for _, m, _ in url_problems(value)}:
+        return None
+    faults, _ = urls.inspect_url(value)
+    kinds = {fault.kind: fault.detail for fault in faults}
+    text = value.strip()
+    unsafe = False
+    if urls.ENDPOINT_SUFFIX in kinds and problem.message.startswith("base URL ends in the endpoint path"):
+        new = text[: text.rstrip("/").rfind(kinds[urls.ENDPOINT_SUFFIX])]
+    elif kinds.get(urls.WHITESPACE) == "around" and not any(c.isspace() for c in text):
+        new = text
+    elif urls.NO_SCHEME in kinds and "://" not in text:
+        scheme = "http://" if is_local_url("http://" + text) else "https://"
+        new, unsafe = scheme + text, True
+    else:
+        return None
+    if not new or new == value:
+        return None
+    edit = source.replace_scalar(entry, new)
+    return Fix((Replace(source.source.path, edit),), unsafe=unsafe) if edit is not None else None

@@ -28,10 +28,14 @@ Passing:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem, shorten
 from gym_scaffold.rules._values import written_scalars
+
+if TYPE_CHECKING:
+    from gym_scaffold.fix import Fix, FixContext
 
 ID = "double-question-mark"
 SEVERITY = "error"
@@ -48,3 +52,18 @@ def check(view: ConfigView) -> Iterator[Problem]:
                 hint="write ??? for a value supplied at run time, or reference env.yaml, "
                 "e.g. ${policy_api_key}",
             )
+
+
+FIX = "safe"
+
+
+def fix(problem: Problem, context: FixContext) -> Fix | None:
+    """`??` becomes `???`, in the quotes it had (OmegaConf reads a quoted `???` as the marker too)."""
+    from gym_scaffold.fix import Fix, Replace
+
+    source = context.yaml(problem.path)
+    entry = source.value_at(problem.line, problem.column) if source is not None else None
+    if entry is None or getattr(entry.node, "value", None) != "??":
+        return None
+    edit = source.replace_scalar(entry, "???")
+    return Fix((Replace(source.source.path, edit),)) if edit is not None else None

@@ -27,8 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gym_scaffold.problem import Problem
+
+if TYPE_CHECKING:
+    from gym_scaffold.fix import Fix, FixContext
 
 ID = "env-gitignore"
 SEVERITY = "error"
@@ -40,3 +44,18 @@ def check_repo(repo_root: Path | None, env_paths: Sequence[Path] = ()) -> Iterat
     from gym_scaffold import gitcheck  # subprocess and shutil: only when git is asked
 
     yield from gitcheck.check_env_ignored(repo_root, env_paths, rules={ID})
+
+
+FIX = "safe"
+
+
+def fix(problem: Problem, context: FixContext) -> Fix | None:
+    """The line `env.yaml` appended to the root .gitignore (created when missing), when no
+    rule matches env.yaml at all. A negation is left to a person: someone wrote it."""
+    from gym_scaffold.fix import Fix, ignore_change
+    from gym_scaffold.problem import Severity
+
+    if problem.severity is not Severity.ERROR or not problem.message.endswith("`git add` would commit it"):
+        return None
+    change = ignore_change(context, context.path(problem.path))
+    return Fix((change,)) if change is not None else None

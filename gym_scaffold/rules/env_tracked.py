@@ -24,8 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gym_scaffold.problem import Problem
+
+if TYPE_CHECKING:
+    from gym_scaffold.fix import Fix, FixContext
 
 ID = "env-tracked"
 SEVERITY = "error"
@@ -37,3 +41,19 @@ def check_repo(repo_root: Path | None, env_paths: Sequence[Path] = ()) -> Iterat
     from gym_scaffold import gitcheck  # subprocess and shutil: only when git is asked
 
     yield from gitcheck.check_env_ignored(repo_root, env_paths, rules={ID})
+
+
+# It changes what the next commit does (it deletes env.yaml from the repository).
+FIX = "unsafe"
+
+
+def fix(problem: Problem, context: FixContext) -> Fix | None:
+    """`git rm --cached` the tracked env.yaml; the file stays on disk."""
+    from gym_scaffold.edits import inside
+    from gym_scaffold.fix import Fix, Untrack
+    from gym_scaffold.problem import Severity
+
+    path = context.path(problem.path)
+    if problem.severity is not Severity.ERROR or context.repo is None or not inside(path, context.repo):
+        return None
+    return Fix((Untrack(path, context.repo),))

@@ -1,9 +1,11 @@
 """A `???` ("supplied later") that nothing supplies.
 
 In a committed config, `???` marks a value supplied at run time (by env.yaml or the
-command line) and is fine. env.yaml is where values are supplied, so a `???` there
-can never be filled; and in one `--config` run, a `???` still present after merging
-env.yaml stops NeMo Gym at start-up.
+command line) and is fine. env.yaml is where values are supplied, so a `???` there is a
+value still to fill in (`new --no-input` writes `policy_api_key: ???`): a warning, since
+a run that does not use it, or that supplies it on the command line, still starts. In
+one `--config` run, a `???` still present after merging env.yaml stops NeMo Gym at
+start-up: an error. The always-run hook (`--env-check-only`) leaves it to validate.
 
 Failing:
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gym_scaffold.config.model import MANDATORY, ConfigView
-from gym_scaffold.problem import Problem, shorten
+from gym_scaffold.problem import Problem, Severity, shorten
 from gym_scaffold.rules._values import iter_scalars, written_in_env_file
 
 ID = "missing-value"
@@ -43,6 +45,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
                     path,
                     ID,
                     f"env.yaml sets '{_dotted(path)}' to ???, but env.yaml is where values are supplied",
+                    severity=Severity.ERROR if view.run_mode else Severity.WARNING,
                     hint=f"write the real value of {_dotted(path)} here",
                 )
     if view.run_mode:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from gym_scaffold.config.grammar import is_interpolation
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem, shorten
 from gym_scaffold.rules._fields import (
@@ -40,7 +41,6 @@ from gym_scaffold.rules._fields import (
     is_local_url,
     sibling_base_url,
 )
-from gym_scaffold.rules._values import is_interpolation
 from gym_scaffold.secrets import PLACEHOLDER
 
 ID = "placeholder-value"

@@ -35,7 +35,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from gym_scaffold.config.model import INPUTS, ConfigView
+from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem, shorten
 
 ID = "server-directory"
@@ -45,22 +45,10 @@ SUMMARY = "<server_type>/<implementation>/ missing, without one requirements fil
 REQUIREMENTS = ("requirements.txt", "pyproject.toml")
 
 
-def _listing(folder: Path) -> list[str]:
-    try:
-        return sorted(entry.name for entry in os.scandir(folder) if entry.is_dir())
-    except OSError:
-        return []
-
-
 def _close_implementations(view: ConfigView, server_type: str, implementation: str) -> list[str]:
-    """The implementation directory nearest `implementation` (once per run: a checkout has
-    hundreds of directories to compare)."""
-    memo = view.run_cache.setdefault(ID + ":close", {})
-    key = (server_type, implementation)
-    if key not in memo:
-        names = _listing(view.root / server_type)
-        memo[key] = difflib.get_close_matches(implementation, names, n=1, cutoff=0.6)
-    return memo[key]
+    """The implementation directory nearest `implementation`."""
+    names = view.listing(os.path.join(str(view.root), server_type)).directories
+    return difflib.get_close_matches(implementation, names, n=1, cutoff=0.6)
 
 
 def _home(view: ConfigView, path: tuple, server_type: str) -> str | None:
@@ -76,38 +64,29 @@ def _home(view: ConfigView, path: tuple, server_type: str) -> str | None:
 
 
 def _facts(view: ConfigView, folder: str, entrypoint: str | None) -> tuple[bool, list[str], bool]:
-    """(the directory exists, the requirements files in it, the entrypoint is a file in it),
-    looked up once per run."""
-    memo = view.run_cache.setdefault(ID, {})
-    facts = memo.get((folder, entrypoint))
-    if facts is None:
-        is_dir = os.path.isdir(folder)
-        present = [name for name in REQUIREMENTS if is_dir and os.path.isfile(os.path.join(folder, name))]
-        entry_found = bool(is_dir and entrypoint and os.path.isfile(os.path.join(folder, entrypoint)))
-        facts = memo[(folder, entrypoint)] = (is_dir, present, entry_found)
-    return facts
+    """(the directory exists, the requirements files in it, the entrypoint is a file in it)."""
+    is_dir = view.is_dir(folder)
+    present = [name for name in REQUIREMENTS if is_dir and view.is_file(os.path.join(folder, name))]
+    entry_found = bool(is_dir and entrypoint and view.is_file(os.path.join(folder, entrypoint)))
+    return is_dir, present, entry_found
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
     root = view.root
     if root is None:
         return
-    inputs = view.cache.setdefault(INPUTS, set())
     base = str(root)
     for server in view.servers():
         # String paths: this runs for every server of a checkout, and pathlib's joins cost more than the stat.
         folder_name = os.path.join(base, server.server_type, server.implementation)
-        inputs.update(os.path.join(folder_name, name) for name in REQUIREMENTS)
         entrypoint = server.body.get("entrypoint")
         entry_path = server.path + ("entrypoint",)
         checkable = isinstance(entrypoint, str) and entrypoint and not view.is_deferred(entry_path)
-        if checkable:
-            inputs.add(os.path.join(folder_name, entrypoint))
         is_dir, present, entry_found = _facts(view, folder_name, entrypoint if checkable else None)
         if not is_dir:
             implementation = shorten(server.implementation)
             home = _home(view, server.path, server.server_type)
-            if home is not None and (root / server.server_type / home).is_dir():
+            if home is not None and view.is_dir(os.path.join(base, server.server_type, home)):
                 hint = f"did you mean '{shorten(home)}'? (this file is in {server.server_type}/{shorten(home)}/)"
             elif close := _close_implementations(view, server.server_type, server.implementation):
                 hint = f"did you mean '{shorten(close[0])}'?"
@@ -135,8 +114,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
                 of_key=True,
             )
         if checkable and not entry_found:
-            folder = Path(folder_name)
-            files = [p.name for p in folder.glob("*.py")]
+            files = [name for name in view.listing(folder_name).files if name.endswith(".py")]
             close = difflib.get_close_matches(entrypoint, files, n=1, cutoff=0.6)
             yield view.problem(
                 entry_path,

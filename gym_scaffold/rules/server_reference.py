@@ -66,9 +66,9 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from gym_scaffold.checkout import NAMES_OF_TYPE, UNKNOWN_FILES, names_of_type
+from gym_scaffold.checkout import names_of_type
 from gym_scaffold.config.loader import DataPath
-from gym_scaffold.config.model import LOOKUPS, SERVER_TYPES, ConfigView
+from gym_scaffold.config.model import SERVER_TYPES, ConfigView
 from gym_scaffold.problem import Problem, Severity, shorten
 
 ID = "server-reference"
@@ -126,7 +126,6 @@ def check(view: ConfigView) -> Iterator[Problem]:
     if not isinstance(data, dict):
         return
     local = _local_instances(data)
-    lookups = view.cache.setdefault(LOOKUPS, {})
     for server in view.servers():
         for path, kind, name in references(server.body, server.path):
             name_path = path + ("name",)
@@ -138,7 +137,6 @@ def check(view: ConfigView) -> Iterator[Problem]:
                 continue
             elif not view.run_mode and view.checkout is not None:
                 types = view.checkout.get(name)
-                lookups[name] = types
                 types = _MISSING if types is None else types
             else:
                 types = _MISSING
@@ -147,7 +145,7 @@ def check(view: ConfigView) -> Iterator[Problem]:
             if types is _MISSING:
                 if not view.run_mode and _include_gap(view):
                     continue
-                yield from _missing(view, name_path, kind, name, local, lookups)
+                yield from _missing(view, name_path, kind, name, local)
             else:
                 shown = " and ".join(sorted(_KIND[t] for t in types))
                 yield view.problem(
@@ -166,13 +164,11 @@ _MISSING: Any = _Missing()
 
 
 def _missing(
-    view: ConfigView, path: DataPath, kind: str, name: str, local: dict, lookups: dict
+    view: ConfigView, path: DataPath, kind: str, name: str, local: dict
 ) -> Iterator[Problem]:
     candidates = {n for n, t in local.items() if t is None or kind in t}
     if view.checkout is not None and not view.run_mode:
-        in_checkout = names_of_type(view.checkout, kind)
-        lookups[NAMES_OF_TYPE + kind] = in_checkout  # the did-you-mean depends on them all
-        candidates.update(in_checkout)
+        candidates.update(names_of_type(view.checkout, kind))
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     where = "in this run" if view.run_mode else (
         "in this file, its config_paths or the checkout" if view.checkout is not None else "in this file or its config_paths"
@@ -180,8 +176,6 @@ def _missing(
     hint = f"did you mean '{shorten(close[0])}'?" if close else f"define an instance '{shorten(name)}' of type {kind}, or fix the name"
     message = f"{_KIND[kind]} '{shorten(name)}' ({kind}) is not defined {where}"
     unknown = getattr(view.checkout, "unknown_files", ()) if not view.run_mode else ()
-    if view.checkout is not None and not view.run_mode:
-        lookups[UNKNOWN_FILES] = len(unknown)
     if unknown:
         # Some config files of the checkout are empty (a partial copy): one may define it.
         message += f", unless one of the {len(unknown)} empty config files of the checkout does"

@@ -42,10 +42,14 @@ Passing:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from gym_scaffold import schemas
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
+
+if TYPE_CHECKING:
+    from gym_scaffold.fix import Fix, FixContext
 
 ID = "server-shape"
 SEVERITY = "error"
@@ -67,3 +71,31 @@ def _hint(error: schemas.SchemaError) -> str | None:
 
 def check(view: ConfigView) -> Iterator[Problem]:
     return schemas.schema_problems(view, ID, _hint)
+
+
+FIX = "safe"
+
+
+def fix(problem: Problem, context: FixContext) -> Fix | None:
+    """A misspelled server type is renamed to the one server type it is a typo of (at most
+    two letters dropped, added, changed or swapped), unless the instance has a server type
+    already."""
+    from gym_scaffold.config.model import SERVER_TYPES
+    from gym_scaffold.edits import Replacement
+    from gym_scaffold.fix import Fix, Replace, typo_candidates
+    from gym_scaffold.yaml_edit import key_text
+
+    source = context.yaml(problem.path)
+    entry = source.key_at(problem.line, problem.column) if source is not None else None
+    name = getattr(entry.node, "value", None) if entry is not None else None
+    if not isinstance(name, str) or not problem.message.startswith("unknown server type"):
+        return None
+    close = typo_candidates(name, SERVER_TYPES)
+    siblings = {getattr(key, "value", None) for key, _ in entry.parent.value}
+    if len(close) != 1 or siblings & set(SERVER_TYPES):
+        return None
+    text = key_text(close[0], entry.node.style)
+    if text is None:
+        return None
+    start, end = source.span(entry.node)
+    return Fix((Replace(source.source.path, Replacement(start, end, text)),))

@@ -5,8 +5,10 @@ accepted. With env.yaml present, an unresolved reference is an error when it loo
 like a mistake: a near miss of a key that exists (`${policy_api_kye}`), or a key of an
 endpoint env.yaml configures in part (it sets `policy_base_url` but not
 `policy_api_key`). A key of an endpoint this machine does not configure at all
-(`judge_*` with no judge keys in env.yaml) is a warning naming the key to add. In one
-`--config` run, every unresolved reference is an error: NeMo Gym would stop on it.
+(`judge_*` with no judge keys in env.yaml), or another value env.yaml does not define, is
+a note naming the key to add: a checkout holds configs for every environment and a
+machine runs a few of them. In one `--config` run, every unresolved reference is an
+error: NeMo Gym would stop on it.
 
 Failing:
 
@@ -113,12 +115,12 @@ def _classify(item: Unresolved, view: ConfigView) -> tuple[Severity, str, str] |
                 f"add '{top_shown}: ...' to env.yaml",
             )
         return (
-            Severity.WARNING,
+            Severity.NOTE,
             f"{expression}: env.yaml does not configure the '{shorten(endpoint)}' endpoint",
             f"add '{top_shown}: ...' to env.yaml to run this config here",
         )
     return (
-        Severity.WARNING,
+        Severity.NOTE,
         f"{expression}: '{key_shown}' is defined neither in this config nor in env.yaml",
         f"add '{top_shown}: ...' to env.yaml to run this config here",
     )
