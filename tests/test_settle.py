@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,7 +129,7 @@ def test_a_parsed_configuration_is_remembered_and_a_damaged_memo_parsed_again(tm
     assert second.returncode == 0, second.stderr
     assert "| tomllib" not in second.stderr and "| json" not in second.stderr  # both remembered
     (memo,) = (tmp_path / "cache" / "gym-scaffold" / "parsed").glob("pyproject-*")
-    for damaged in (b"", b"\xe9", memo.read_bytes()[:5], __import__("marshal").dumps(7)):
+    for damaged in (b"", b"\xe9", memo.read_bytes()[:5], marshal.dumps(7)):
         memo.write_bytes(damaged)
         proc = run_cli("validate", cwd=root, env=env)
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
@@ -505,9 +508,7 @@ def test_settling_imports_no_rule_module_it_does_not_need():
     # the config and suppressions check ids by module name; importing every rule would
     # load the YAML reader and the schema engine on a run answered from the cache
     code = "import sys, gym_scaffold.settle as s; print(sorted(m for m in sys.modules if 'yaml' in m or 'schemas' in m))"
-    proc = __import__("subprocess").run(
-        [__import__("sys").executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), check=True
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), check=True)
     assert proc.stdout.strip() == "[]"
 
 
