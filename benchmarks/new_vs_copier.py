@@ -1,4 +1,4 @@
-"""Wall time of `gym-scaffold new openai-model` against plain `copier copy` of the same template.
+"""Wall time of `gym-scaffold new openai-model --provider nim` against plain `copier copy` of the same template.
 
 Both run as fresh processes (what a user types), with the same answers, into fresh
 destinations, alternating so that caches warm both alike. Target: new <= 1.2x copier.
@@ -19,11 +19,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "templates" / "openai-model"
+TEMPLATE = REPO / "templates"
 ANSWERS = {
+    "template": "openai-model",
+    "provider": "nim",  # a Chat Completions upstream: the larger config and README
     "server_name": "bench_model",
-    "model": "gpt-4o-mini",
-    "base_url": "https://api.openai.com/v1",
+    "model": "meta/llama-3.1-8b-instruct",
+    "base_url": "https://integrate.api.nvidia.com/v1",
     "max_concurrent_requests": "8",
 }
 TARGET = 1.2
@@ -46,13 +48,16 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="gym-scaffold-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env |= {"GYM_SCAFFOLD_TEMPLATE_HOME": str(work / "template-home"), "OPENAI_API_KEY": ""}
+    # Installed packages come with their bytecode (copier's does, from pip); an editable
+    # gym-scaffold under PYTHONDONTWRITEBYTECODE would recompile its modules on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     bindir = Path(sys.executable).parent
     copier_data = [x for k, v in ANSWERS.items() for x in ("-d", f"{k}={v}")]
 
     def new_cmd(dest: Path) -> list[str]:
         return [
             str(bindir / "gym-scaffold"), "new", "openai-model", "--no-input", "--dest", str(dest),
-            "--name", ANSWERS["server_name"], "--model", ANSWERS["model"],
+            "--provider", ANSWERS["provider"], "--name", ANSWERS["server_name"], "--model", ANSWERS["model"],
             "--base-url", ANSWERS["base_url"],
             "--max-concurrent-requests", ANSWERS["max_concurrent_requests"],
         ]  # fmt: skip

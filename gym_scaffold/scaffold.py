@@ -9,122 +9,33 @@ Guarantees:
   and is moved into place, and every later change is undone if a step fails;
 - env.yaml is created only when missing, and a key read from the environment is never printed.
 
-`copier update` needs the template to be a git repository, and the installed package's
-template directory is not one. So each template version the package carries is committed
-and tagged in a local git repository (`template_home()`), and the answers file records that
-repository and tag, exactly what Copier would record had it rendered from there.
+The answers file records as the template source the git repository `template_repo` keeps
+(under `~`, so the path means the same on every machine) and the template's version as the tag:
+what Copier would record had it rendered from there, and what `gym-scaffold update` reads.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import keyword
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-
-from gym_scaffold import __version__, gitcheck
+from gym_scaffold import gitcheck, template_repo
+from gym_scaffold.answers import PRESETS, ServerAnswers, env_keys
 from gym_scaffold.problem import Severity
 from gym_scaffold.secrets import redact
+from gym_scaffold.template_repo import TemplateError, TemplateRef
 
-TEMPLATE_NAME = "openai-model"
 SERVER_TYPE_DIR = "responses_api_models"
 ENV_FILE = "env.yaml"
-ENV_KEYS = ("policy_base_url", "policy_api_key", "policy_model_name")
-DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
-TEMPLATE_HOME_ENV = "GYM_SCAFFOLD_TEMPLATE_HOME"
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
-
-# The same rules as the validators in templates/openai-model/copier.yml (a test keeps them equal).
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_INSTANCE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_MODEL = re.compile(r"^\S+$")
-_URL = re.compile(
-    r"^https?://(?:[^/?#@\s]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^/?#:@\s\[\]]+)(?::[0-9]{1,5})?(?:[/?#]\S*)?$"
-)
-# Top-level keys NeMo Gym reads as settings, plus the env.yaml keys the config interpolates.
-RESERVED_TOP_LEVEL = frozenset(
-    [
-        "config_paths",
-        "default_host",
-        "head_server",
-        "disallowed_ports",
-        "head_server_deps",
-        "python_version",
-        "pip_install_verbose",
-        "use_absolute_ip",
-        "uv_pip_set_python",
-        "skip_venv_if_present",
-        "hf_token",
-        "ray_head_node_address",
-        "port_range_low",
-        "port_range_high",
-        "dry_run",
-        "model_endpoint_readiness_timeout_seconds",
-        "allow_openai_version_skew",
-        "uv_cache_dir",
-        "uv_venv_dir",
-        "results_dir",
-        "cache_dir",
-        "nemo_gym_log_dir",
-        "verbose",
-        "json",
-        "query",
-        "observability_enabled",
-        "model_call_capture_dir",
-        "token_id_capture",
-        "component_name",
-        "skip_verification",
-        "skip_verification_reward",
-        "entrypoint",
-        "_inherit_from",
-        "_copy",
-    ]
-    + list(ENV_KEYS)
-)
-
-
-@dataclass(frozen=True)
-class Question:
-    name: str  # answer key in copier.yml
-    option: str  # CLI option
-    prompt: str
-
-
-QUESTIONS: tuple[Question, ...] = (
-    Question("server_name", "--name", "Server name (Python identifier)"),
-    Question("instance_name", "--instance", "Instance name"),
-    Question("model", "--model", "Model"),
-    Question("base_url", "--base-url", "Base URL of the OpenAI-compatible API"),
-    Question(
-        "max_concurrent_requests",
-        "--max-concurrent-requests",
-        "Max concurrent upstream requests (empty for no cap)",
-    ),
-)
-QUESTION_BY_NAME = {q.name: q for q in QUESTIONS}
-
-
-class AnswersError(ValueError):
-    """An answer that the template would refuse; names the question."""
-
-    def __init__(self, question: str, message: str) -> None:
-        self.question = question
-        self.message = message
-        q = QUESTION_BY_NAME.get(question)
-        label = f"{question} ({q.option})" if q else question
-        super().__init__(f"invalid answer to {label}: {message}")
 
 
 class ScaffoldError(Exception):
@@ -135,257 +46,19 @@ class ScaffoldError(Exception):
         self.exit_code = exit_code
 
 
-class OpenAIModelAnswers(BaseModel):
-    """The answers of the openai-model template, validated like copier.yml validates them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    server_name: str = "openai_model"
-    instance_name: str = "policy_model"
-    model: str = "gpt-4o-mini"
-    base_url: str = "https://api.openai.com/v1"
-    max_concurrent_requests: int | None = None
-
-    @field_validator("server_name")
-    @classmethod
-    def _server_name(cls, value: str) -> str:
-        if not _IDENTIFIER.match(value):
-            raise ValueError(
-                "must be a Python identifier: letters, digits and underscores, not starting with a digit"
-            )
-        if keyword.iskeyword(value):
-            raise ValueError("must not be a Python keyword")
-        return value
-
-    @field_validator("instance_name")
-    @classmethod
-    def _instance_name(cls, value: str) -> str:
-        if not _INSTANCE.match(value):
-            raise ValueError(
-                "must start with a letter or underscore and hold only letters, digits, "
-                "underscores and hyphens"
-            )
-        if value in RESERVED_TOP_LEVEL:
-            raise ValueError("is a reserved top-level key of NeMo Gym configs")
-        return value
-
-    @field_validator("model")
-    @classmethod
-    def _model(cls, value: str) -> str:
-        if not _MODEL.match(value):
-            raise ValueError("must be a non-empty model name without spaces")
-        return value
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, value: str) -> str:
-        if not _URL.match(value):
-            raise ValueError(
-                "must be an http:// or https:// URL with a host, e.g. https://api.openai.com/v1"
-            )
-        return value
-
-    @field_validator("max_concurrent_requests", mode="before")
-    @classmethod
-    def _max_concurrent_requests(cls, value: Any) -> int | None:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.lower() in ("", "none", "null", "~"):
-                return None
-            if not re.fullmatch(r"[+-]?[0-9]+", text):
-                raise ValueError("must be a positive integer, or empty for no cap")
-            value = int(text)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError("must be a positive integer, or empty for no cap")
-        return value
-
-    def copier_data(self) -> dict[str, Any]:
-        return self.model_dump()
+def server_dir_taken(dest: Path, name: str) -> bool:
+    path = dest / SERVER_TYPE_DIR / name
+    return path.exists() or path.is_symlink()
 
 
-def _first_error(exc: ValidationError) -> AnswersError:
-    error = exc.errors()[0]
-    question = str(error["loc"][0]) if error["loc"] else "answers"
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = "not a question of this template"
-    message = message.removeprefix("Value error, ")
-    return AnswersError(question, message)
-
-
-def parse_answers(raw: Mapping[str, Any]) -> OpenAIModelAnswers:
-    """Validate answers (missing ones take the defaults); raise AnswersError naming the question."""
-    try:
-        return OpenAIModelAnswers.model_validate(dict(raw))
-    except ValidationError as exc:
-        raise _first_error(exc) from None
-
-
-def check_answer(name: str, value: Any) -> Any:
-    """Validate one answer alone (for asking again in a terminal); returns the typed value."""
-    return getattr(parse_answers({name: value}), name)
-
-
-# --- template location and the git repository `copier update` reads -------------------------
-
-
-def template_dir(name: str = TEMPLATE_NAME) -> Path:
-    """The template shipped with the package (wheel) or in the source tree (editable install)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates" / name, here.parent / "templates" / name):
-        if (candidate / "copier.yml").is_file():
-            return candidate
-    raise ScaffoldError(
-        f"template {name!r} is missing from this installation of gym-scaffold", EXIT_USAGE
-    )
-
-
-def template_home(environ: Mapping[str, str] | None = None) -> Path:
-    """Where the git repositories of template versions live."""
-    env = os.environ if environ is None else environ
-    if env.get(TEMPLATE_HOME_ENV):
-        return Path(env[TEMPLATE_HOME_ENV]).expanduser()
-    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "gym-scaffold" / "templates"
-
-
-@dataclass(frozen=True)
-class TemplateRef:
-    repo: Path  # absolute path of the git repository
-    tag: str  # the tag holding exactly the rendered template
-    created: bool  # True when this call committed a new version
-
-
-_IGNORED_PARTS = {"__pycache__", ".git", ".DS_Store"}
-
-
-def _template_files(source: Path) -> list[Path]:
-    files = []
-    for path in sorted(source.rglob("*")):
-        rel = path.relative_to(source)
-        if any(part in _IGNORED_PARTS for part in rel.parts) or path.suffix in (".pyc", ".pyo"):
-            continue
-        if path.is_file():
-            files.append(rel)
-    return files
-
-
-def content_hash(source: Path) -> str:
-    digest = hashlib.sha256()
-    for rel in _template_files(source):
-        digest.update(rel.as_posix().encode() + b"\0")
-        digest.update((source / rel).read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _git(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        env=env if env is not None else gitcheck.git_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def _git_ok(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    done = _git(cwd, *args, env=env)
-    if done.returncode != 0:
-        raise ScaffoldError(
-            f"git {' '.join(args)} failed in {cwd}: {done.stderr.strip() or done.stdout.strip()}"
-        )
-    return done.stdout
-
-
-def _next_tag(count: int) -> str:
-    """A PEP 440 version, so Copier orders the tags; grows with every new template version."""
-    base = re.match(r"\d+(?:\.\d+)*", __version__)
-    return f"{base.group(0) if base else '0'}.post{count}"
-
-
-def sync_template(
-    source: Path | None = None, home: Path | None = None, name: str = TEMPLATE_NAME
-) -> TemplateRef:
-    """Make sure the git repository under `home` has a tag with exactly `source`'s content."""
-    source = (source or template_dir(name)).resolve()
-    repo = ((home or template_home()) / name).resolve()
-    digest = content_hash(source)
-    index_file = repo / ".git" / "gym-scaffold-versions"  # lines: "<content hash> <tag>"
-
-    def lookup() -> str | None:
-        if index_file.is_file():
-            for line in index_file.read_text().splitlines():
-                parts = line.split()
-                if len(parts) == 2 and parts[0] == digest:
-                    return parts[1]
-        return None
-
-    tag = lookup()
-    if tag is not None:  # the common case: a few file reads, no git
-        return TemplateRef(repo, tag, created=False)
-
-    repo.mkdir(parents=True, exist_ok=True)
-    env = gitcheck.git_environment() | {
-        "GIT_AUTHOR_NAME": "gym-scaffold",
-        "GIT_AUTHOR_EMAIL": "gym-scaffold@localhost",
-        "GIT_COMMITTER_NAME": "gym-scaffold",
-        "GIT_COMMITTER_EMAIL": "gym-scaffold@localhost",
-    }
-    with _locked(repo.parent / f".{name}.lock"):
-        tag = lookup()  # another process may have done it meanwhile
-        if tag is not None:
-            return TemplateRef(repo, tag, created=False)
-        if not (repo / ".git").is_dir():
-            _git_ok(repo, "init", "-q", env=env)
-        for entry in repo.iterdir():
-            if entry.name == ".git":
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-        for rel in _template_files(source):
-            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source / rel, repo / rel)
-        _git_ok(repo, "add", "-A", env=env)
-        count = len(index_file.read_text().splitlines()) + 1 if index_file.is_file() else 1
-        tag = _next_tag(count)
-        _git_ok(
-            repo,
-            "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
-            "commit", "-q", "--allow-empty", "-m", f"{name} template from gym-scaffold {__version__}",
-            env=env,
-        )  # fmt: skip
-        _git_ok(repo, "-c", "tag.gpgsign=false", "tag", "-f", tag, env=env)
-        with index_file.open("a") as fh:
-            fh.write(f"{digest} {tag}\n")
-        return TemplateRef(repo, tag, created=True)
-
-
-class _locked:
-    """An exclusive file lock (POSIX); elsewhere, no lock."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fh: Any = None
-
-    def __enter__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = self.path.open("a")
-        try:
-            import fcntl
-
-            fcntl.flock(self.fh, fcntl.LOCK_EX)
-        except ImportError:
-            pass
-
-    def __exit__(self, *exc: object) -> None:
-        self.fh.close()
+def free_server_name(dest: Path, name: str) -> str:
+    """`name`, or the first of name_2, name_3, ... whose directory does not exist yet."""
+    if not server_dir_taken(dest, name):
+        return name
+    number = 2
+    while server_dir_taken(dest, f"{name}_{number}"):
+        number += 1
+    return f"{name}_{number}"
 
 
 # --- env.yaml and .gitignore -------------------------------------------------------------
@@ -396,48 +69,51 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def env_yaml_text(answers: OpenAIModelAnswers, api_key: str | None, api_key_env: str) -> str:
-    key_line = f"policy_api_key: {_yaml_str(api_key)}" if api_key else "policy_api_key: ???"
-    origin = (
-        f"from ${api_key_env}" if api_key else f"??? = not set yet (${api_key_env} was not set)"
-    )
+def env_yaml_text(answers: ServerAnswers, api_key: str | None, api_key_env: str) -> str:
+    url_key, key_key, model_key = env_keys(answers.env_prefix)
+    local_key = PRESETS[answers.provider].local_key
+    if api_key:
+        key_line, origin = f"{key_key}: {_yaml_str(api_key)}", f"from ${api_key_env}"
+    elif local_key:
+        key_line = f"{key_key}: {_yaml_str(local_key)}"
+        origin = f"any value works unless the server was started with --api-key (${api_key_env} was not set)"
+    else:
+        key_line, origin = f"{key_key}: ???", f"??? = not set yet (${api_key_env} was not set)"
+    urls = [url.strip() for url in answers.base_url.split(",")]
+    # Several URLs (vLLM data-parallel replicas) are a list, which ${..._base_url} passes on whole.
+    base_url = _yaml_str(urls[0]) if len(urls) == 1 else "[" + ", ".join(_yaml_str(u) for u in urls) + "]"
     return (
         "# Endpoints and keys for NeMo Gym; read from the checkout root. Never commit this file.\n"
-        f"policy_base_url: {_yaml_str(answers.base_url)}\n"
+        f"{url_key}: {base_url}\n"
         f"{key_line}  # {origin}\n"
-        f"policy_model_name: {_yaml_str(answers.model)}\n"
+        f"{model_key}: {_yaml_str(answers.model)}\n"
     )
 
 
-def _describe_existing_env(path: Path, answers: OpenAIModelAnswers) -> list[str]:
-    """What an existing env.yaml lacks for this server, as notes."""
+def _describe_existing_env(path: Path, answers: ServerAnswers) -> tuple[list[str], list[str]]:
+    """What an existing env.yaml lacks for this server: notes, and the keys it lacks."""
     from gym_scaffold.config.loader import load_file
 
+    url_key, key_key, model_key = keys = env_keys(answers.env_prefix)
     doc = load_file(path, ENV_FILE)
     if doc.problems or not isinstance(doc.data, dict):
         why = doc.problems[0].message if doc.problems else "it is not a mapping"
-        return [f"{ENV_FILE} exists but cannot be read ({why}); left unchanged: check it by hand"]
+        return [f"{ENV_FILE} exists but cannot be read ({why}); left unchanged: check it by hand"], []
     data = doc.data
     notes = []
-    missing = [k for k in ENV_KEYS if k not in data]
+    missing = [k for k in keys if k not in data]
     if missing:
         notes.append(f"{ENV_FILE} exists; left unchanged. It lacks: {', '.join(missing)}")
     else:
-        notes.append(f"{ENV_FILE} exists and has {', '.join(ENV_KEYS)}; left unchanged")
-    key = data.get("policy_api_key")
-    if "policy_api_key" in data and (key in (None, "", "???") or not isinstance(key, str)):
-        notes.append(
-            f"{ENV_FILE}: policy_api_key is not set yet ({redact(key) if isinstance(key, str) else key!r})"
-        )
-    for env_key, answer in (
-        ("policy_base_url", answers.base_url),
-        ("policy_model_name", answers.model),
-    ):
+        notes.append(f"{ENV_FILE} exists and has {', '.join(keys)}; left unchanged")
+    key = data.get(key_key)
+    if key_key in data and (key in (None, "", "???") or not isinstance(key, str)):
+        notes.append(f"{ENV_FILE}: {key_key} is not set yet ({redact(key) if isinstance(key, str) else key!r})")
+    urls = [url.strip() for url in answers.base_url.split(",")]
+    for env_key, answer in ((url_key, urls[0] if len(urls) == 1 else urls), (model_key, answers.model)):
         if env_key in data and data[env_key] != answer:
-            notes.append(
-                f"{ENV_FILE}: {env_key} is {data[env_key]!r}; the server will use that, not {answer!r}"
-            )
-    return notes
+            notes.append(f"{ENV_FILE}: {env_key} is {data[env_key]!r}; the server will use that, not {answer!r}")
+    return notes, missing
 
 
 def _git_ignore_state(dest: Path) -> tuple[bool | None, bool]:
@@ -543,7 +219,8 @@ def _answers_scalar(value: str) -> str:
     return _yaml_str(value)
 
 
-def _rewrite_answers_source(answers_file: Path, ref: TemplateRef) -> None:
+def rewrite_answers_source(answers_file: Path, ref: TemplateRef, environ: Mapping[str, str] | None = None) -> None:
+    """Record `ref` as where the template came from, as Copier records a git template."""
     lines = answers_file.read_text().splitlines()
     out = []
     for line in lines:
@@ -551,23 +228,26 @@ def _rewrite_answers_source(answers_file: Path, ref: TemplateRef) -> None:
             continue
         if line.startswith("_src_path:"):
             out.append(f"_commit: {_answers_scalar(ref.tag)}")
-            out.append(f"_src_path: {_answers_scalar(str(ref.repo))}")
+            out.append(f"_src_path: {_answers_scalar(ref.src_path(environ))}")
             continue
         out.append(line)
     answers_file.write_text("\n".join(out) + "\n")
 
 
-def new_openai_model(
+def new_server(
     dest: Path,
-    answers: OpenAIModelAnswers,
+    answers: ServerAnswers,
     *,
-    api_key_env: str = DEFAULT_API_KEY_ENV,
+    api_key_env: str | None = None,
     environ: Mapping[str, str] | None = None,
     template: Path | None = None,
     home: Path | None = None,
 ) -> Outcome:
     """Create responses_api_models/<name>/ under `dest`, then env.yaml and .gitignore as needed."""
     env = os.environ if environ is None else environ
+    key_key = env_keys(answers.env_prefix)[1]
+    if api_key_env is None:
+        api_key_env = PRESETS[answers.provider].api_key_env
     dest = Path(dest)
     if not dest.exists():
         raise ScaffoldError(f"destination {dest} does not exist", EXIT_USAGE)
@@ -587,13 +267,16 @@ def new_openai_model(
             f"{dest} does not look like a NeMo Gym checkout (no nemo_gym/ or {SERVER_TYPE_DIR}/): "
             "generated there anyway"
         )
-    source = (template or template_dir()).resolve()
+    try:
+        source = (template or template_repo.templates_root(env)).resolve()
+    except TemplateError as exc:
+        raise ScaffoldError(str(exc), EXIT_USAGE) from None
 
     # Where `copier update` will read the template from (best effort: rendering does not need it).
     ref: TemplateRef | None
     try:
-        ref = sync_template(source, home if home is not None else template_home(env))
-    except (ScaffoldError, OSError) as exc:
+        ref = template_repo.sync_template(source, home if home is not None else template_repo.template_home(env))
+    except (TemplateError, OSError) as exc:
         ref = None
         outcome.notes.append(f"`copier update` will not find this template version: {exc}")
 
@@ -629,7 +312,7 @@ def new_openai_model(
             raise ScaffoldError(f"the template refused the answers: {exc}", EXIT_USAGE) from None
         rendered = staging / SERVER_TYPE_DIR / answers.server_name
         if ref is not None:
-            _rewrite_answers_source(rendered / ".copier-answers.yml", ref)
+            rewrite_answers_source(rendered / ".copier-answers.yml", ref, env)
 
         parent = dest / SERVER_TYPE_DIR
         if not parent.exists():
@@ -640,8 +323,10 @@ def new_openai_model(
         files = sum(1 for p in server_dir.rglob("*") if p.is_file())
         outcome.done.append(f"created {rel_server}/ ({files} files)")
 
+        missing_keys: list[str] = []
         if env_exists:
-            outcome.notes.extend(_describe_existing_env(env_path, answers))
+            env_notes, missing_keys = _describe_existing_env(env_path, answers)
+            outcome.notes.extend(env_notes)
         else:
             fd = os.open(env_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             undo.append(lambda: env_path.unlink())
@@ -649,11 +334,16 @@ def new_openai_model(
                 fh.write(env_yaml_text(answers, api_key, api_key_env))
             if api_key:
                 outcome.done.append(
-                    f"created {ENV_FILE} (policy_api_key from ${api_key_env}: {redact(api_key)}; mode 600)"
+                    f"created {ENV_FILE} ({key_key} from ${api_key_env}: {redact(api_key)}; mode 600)"
+                )
+            elif PRESETS[answers.provider].local_key:
+                outcome.done.append(
+                    f"created {ENV_FILE} ({key_key}: {PRESETS[answers.provider].local_key}, "
+                    f"which a server started without --api-key accepts; ${api_key_env} is not set)"
                 )
             else:
                 outcome.done.append(
-                    f"created {ENV_FILE} (policy_api_key: ??? because ${api_key_env} is not set)"
+                    f"created {ENV_FILE} ({key_key}: ??? because ${api_key_env} is not set)"
                 )
 
         if needs_ignore:
@@ -690,13 +380,19 @@ def new_openai_model(
 
     config_rel = f"{rel_server}/configs/{answers.server_name}.yaml"
     _validate_generated(dest, config_rel, env, outcome)
-    if not env_exists and not api_key:
-        outcome.next_steps.append(f"put your key in {ENV_FILE} (policy_api_key, now ???)")
-    outcome.next_steps.append("gym-scaffold doctor    # checks the endpoint, key and model")
+    if missing_keys:
+        # The lines to add (never the key itself: it may be on screen or in a terminal log).
+        url_key, _, model_key = env_keys(answers.env_prefix)
+        values = {url_key: answers.base_url, key_key: f"<your key; ${api_key_env}>", model_key: answers.model}
+        lines = ", ".join(f"{k}: {values[k]}" for k in missing_keys)
+        outcome.next_steps.append(f"add to {ENV_FILE}: {lines}")
+    if not env_exists and not api_key and not PRESETS[answers.provider].local_key:
+        outcome.next_steps.append(f"put your key in {ENV_FILE} ({key_key}, now ???)")
+    outcome.next_steps.append(f"gym-scaffold doctor --config {config_rel}    # checks the endpoint, key and model")
     outcome.next_steps.append(f'ng_run "+config_paths=[{config_rel}]"')
     outcome.next_steps.append(f"ng_test +entrypoint={rel_server}")
     if ref is not None:
         outcome.next_steps.append(
-            f"later, to take in template updates: copier update --answers-file {rel_server}/.copier-answers.yml"
+            f"later, to take in template updates: gym-scaffold update {rel_server}"
         )
     return outcome

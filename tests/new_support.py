@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "templates" / "openai-model"
+TEMPLATES = REPO / "templates"  # one Copier template: copier.yml, _shared/, a subdirectory per kind
 
 # NeMo Gym's own lint settings (pyproject.toml of NVIDIA-NeMo/Gym), so generated code is
 # checked the way a NeMo Gym checkout checks it.
@@ -115,8 +115,8 @@ def run_cli(
 
 
 def copy_template_as_git_repo(dest: Path) -> Path:
-    """The template in a git repository of its own, tagged 1.0.0 (what `copier update` needs)."""
-    shutil.copytree(TEMPLATE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    """The templates in a git repository of their own, tagged 1.0.0 (what `copier update` needs)."""
+    shutil.copytree(TEMPLATES, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "template 1.0.0")
@@ -179,6 +179,101 @@ class Upstream:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class ChatOnlyUpstream:
+    """A provider that serves only Chat Completions (404 at /responses), like vLLM, NIM,
+    OpenRouter or Ollama; with `api_key_header="api-key"` and an `api_version`, like an Azure
+    deployment, which also refuses a request without them. Asked with tools, it calls the
+    first tool; given that tool's output, it answers with text. Records every request."""
+
+    # A 401 as each provider words it.
+    UNAUTHORIZED = {
+        "openai": {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                             "code": "invalid_api_key"}},
+        "nim": {"status": 401, "title": "Unauthorized", "detail": "Authentication failed"},
+        "openrouter": {"error": {"message": "No auth credentials found", "code": 401}},
+        "azure": {"error": {"code": "401", "message": "Access denied due to invalid subscription key or wrong API "
+                            "endpoint. Make sure to provide a valid key for an active subscription and use a "
+                            "correct regional API endpoint for your resource."}},
+        "vllm": {"error": "Unauthorized"},
+    }  # fmt: skip
+
+    def __init__(
+        self, key: str, api_key_header: str = "Authorization", api_version: str | None = None, shape: str = "openai"
+    ) -> None:
+        self.seen: list[dict] = []
+        upstream = self
+        unauthorized = self.UNAUTHORIZED[shape]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+                path, _, query = self.path.partition("?")
+                upstream.seen.append({"path": path, "query": query, "headers": dict(self.headers), "body": body})
+                sent = self.headers.get(api_key_header, "")
+                expected = f"Bearer {key}" if api_key_header == "Authorization" else key
+                if sent != expected:
+                    return self._send(401, unauthorized)
+                if api_version is not None and f"api-version={api_version}" not in query.split("&"):
+                    return self._send(404, {"error": {"code": "404", "message": "Resource not found"}})
+                if not path.endswith("/chat/completions"):
+                    return self._send(404, {"detail": "Not Found"})
+                messages = body.get("messages", [])
+                if body.get("tools") and not any(m.get("role") == "tool" for m in messages):
+                    tool = body["tools"][0]["function"]["name"]
+                    message = {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {"id": "call_e2e_42", "type": "function",
+                             "function": {"name": tool, "arguments": '{"city": "Paris"}'}}
+                        ],
+                    }  # fmt: skip
+                    finish = "tool_calls"
+                else:
+                    tool_outputs = [m["content"] for m in messages if m.get("role") == "tool"]
+                    text = f"it is {tool_outputs[-1]}" if tool_outputs else "hello from chat"
+                    message, finish = {"role": "assistant", "content": text}, "stop"
+                self._send(200, {
+                    "id": "chatcmpl-e2e", "object": "chat.completion", "created": 1753983922,
+                    "model": body.get("model", ""),
+                    "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+                    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25},
+                })  # fmt: skip
+
+            def do_GET(self) -> None:
+                path = self.path.partition("?")[0]
+                upstream.seen.append({"path": path, "query": "", "headers": dict(self.headers), "body": None})
+                sent = self.headers.get(api_key_header, "")
+                expected = f"Bearer {key}" if api_key_header == "Authorization" else key
+                if sent != expected:
+                    return self._send(401, unauthorized)
+                if path.endswith("/models"):
+                    return self._send(200, {"object": "list", "data": [{"id": "e2e-configured-model", "object": "model"}]})
+                self._send(404, {"detail": "Not Found"})
+
+            def _send(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.root = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from new_support import (
-    TEMPLATE,
+    TEMPLATES,
     clean_env,
     git,
     make_gym_tree,
@@ -24,6 +24,7 @@ from new_support import (
 )
 
 from gym_scaffold import scaffold
+from gym_scaffold.answers import parse_answers
 
 KEY = "sk-proj-TESTabcdefghijklmnopqrstuvwxyz0123456789"  # a fake key
 
@@ -67,7 +68,7 @@ def test_defaults_no_input(gym: Path, env: dict[str, str]) -> None:
 
     config_text = (server / "configs" / "openai_model.yaml").read_text()
     first_line = config_text.splitlines()[0]
-    copier_yml = load_yaml(TEMPLATE / "copier.yml")
+    copier_yml = load_yaml(TEMPLATES / "copier.yml")
     assert first_line == f"# yaml-language-server: $schema={copier_yml['schema_path']['default']}"
     config = load_yaml(server / "configs" / "openai_model.yaml")
     block = config["policy_model"]["responses_api_models"]["openai_model"]
@@ -193,13 +194,28 @@ def test_existing_server_dir_is_refused_and_nothing_changes(gym: Path, env: dict
     (existing / "app.py").write_text("# mine\n")
     before = snapshot(gym)
     done = run_cli(
-        ["new", "openai-model", "--no-input"], cwd=gym, env=env | {"OPENAI_API_KEY": KEY}
+        ["new", "openai-model", "--no-input", "--name", "openai_model"],
+        cwd=gym,
+        env=env | {"OPENAI_API_KEY": KEY},
     )
     assert done.returncode == 1
     assert "responses_api_models/openai_model/ already exists" in done.stderr
     assert "nothing was changed" in done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(gym) == before
+
+
+def test_default_name_is_free_and_said(gym: Path, env: dict[str, str]) -> None:
+    """The README's documented path in a real checkout, where openai_model is the stock server."""
+    for taken in ("openai_model", "openai_model_2"):
+        (gym / "responses_api_models" / taken).mkdir()
+        (gym / "responses_api_models" / taken / "app.py").write_text("# stock\n")
+    done = run_cli(["new", "openai-model", "--no-input"], cwd=gym, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "responses_api_models/openai_model/ exists, so the new server is named openai_model_3" in done.stdout
+    assert (gym / "responses_api_models" / "openai_model_3" / "configs" / "openai_model_3.yaml").is_file()
+    assert (gym / "responses_api_models" / "openai_model" / "app.py").read_text() == "# stock\n"
+    assert "openai_model_3" in done.stdout.split("Next steps")[1]
 
 
 @pytest.mark.parametrize(
@@ -260,14 +276,14 @@ def test_failure_midway_leaves_destination_as_it_was(gym: Path, env: dict[str, s
 
 def test_failure_in_rendering_rolls_back(gym: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken-template"
-    shutil.copytree(TEMPLATE, broken)
-    (broken / "responses_api_models" / "{{ server_name }}" / "README.md.jinja").write_text(
+    shutil.copytree(TEMPLATES, broken)
+    (broken / "openai-model" / "responses_api_models" / "{{ server_name }}" / "README.md.jinja").write_text(
         "{{ nope("
     )
     before = snapshot(gym)
     with pytest.raises(Exception):  # noqa: B017 - any error, as long as nothing changed
-        scaffold.new_openai_model(
-            gym, scaffold.parse_answers({}), environ={}, template=broken, home=tmp_path / "home"
+        scaffold.new_server(
+            gym, parse_answers({}), environ={}, template=broken, home=tmp_path / "home"
         )
     assert snapshot(gym) == before
 
@@ -320,23 +336,47 @@ def _run_in_terminal(
 def test_asks_in_a_terminal_and_asks_again_after_a_bad_answer(
     gym: Path, env: dict[str, str]
 ) -> None:
-    replies = ["bad name", "chat_server", "", "ftp://x", "http://localhost:8000/v1", "0", "4"]
+    (gym / "responses_api_models" / "taken").mkdir()
+    replies = [
+        "",  # provider: the default, openai
+        "bad name", "taken", "chat_server",  # asked again at once for each, before the next question
+        "",  # instance
+        "",  # env.yaml key prefix
+        "ftp://x", "http://localhost:8000/v1",  # base URL
+        "",  # upstream API: the preset's
+        "0", "4",  # max concurrent requests
+    ]  # fmt: skip
     code, output = _run_in_terminal(
         ["new", "openai-model", "--model", "my-model"], gym, env, replies
     )
     assert code == 0, output
-    assert "Server name" in output
+    assert output.index("Provider") < output.index("Server name")
     assert "must be a Python identifier" in output
+    name_part = output.split("Instance name")[0]
+    assert "responses_api_models/taken/ already exists; choose another name" in name_part
     assert "must be an http:// or https:// URL" in output
-    assert (
-        "Model" not in output.split("Base URL")[0].split("Instance name")[-1]
-    )  # --model not asked
+    assert "Model" not in output.split("Upstream API")[0].split("Instance name")[-1]  # --model not asked
     server = gym / "responses_api_models" / "chat_server"
     answers = load_yaml(server / ".copier-answers.yml")
     assert answers["instance_name"] == "policy_model"
     assert answers["model"] == "my-model"
     assert answers["base_url"] == "http://localhost:8000/v1"
+    assert answers["upstream_api"] == "responses"
     assert answers["max_concurrent_requests"] == 4
+
+
+def test_provider_is_asked_first_and_sets_the_defaults(gym: Path, env: dict[str, str]) -> None:
+    replies = ["vllm", "", "", "", "http://gpu-node:8000/v1", "", "my-org/my-model", "", ""]
+    code, output = _run_in_terminal(["new", "openai-model"], gym, env, replies)
+    assert code == 0, output
+    assert "[vllm_chat_model]" in output and "[http://localhost:8000/v1]" in output
+    assert "Model:" in output  # no default for vLLM: asked without one, refused empty
+    server = gym / "responses_api_models" / "vllm_chat_model"
+    answers = load_yaml(server / ".copier-answers.yml")
+    assert (answers["provider"], answers["upstream_api"], answers["model"]) == (
+        "vllm", "chat_completions", "my-org/my-model"
+    )  # fmt: skip
+    assert load_yaml(gym / "env.yaml")["policy_api_key"] == "EMPTY"
 
 
 def test_generated_code_passes_ruff(gym: Path, env: dict[str, str]) -> None:
@@ -385,7 +425,7 @@ def test_sync_template_is_idempotent(tmp_path: Path, env: dict[str, str]) -> Non
     again = run_cli(["new", "openai-model", "--sync-template"], cwd=tmp_path, env=env)
     assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
     assert "recorded as" in first.stdout and "already recorded" in again.stdout
-    repo = tmp_path / "template-home" / "openai-model"
+    repo = tmp_path / "template-home" / "model-servers"
     assert git(repo, "tag").split() == [first.stdout.split(" as ")[1].split()[0]]
     assert not list(tmp_path.glob("responses_api_models"))
 

@@ -288,10 +288,10 @@ def test_copier_update_brings_the_relative_modeline_to_an_existing_server(tmp_pa
     import shutil
     import sys
 
-    from new_support import TEMPLATE
+    from new_support import TEMPLATES
 
     template = tmp_path / "template"
-    shutil.copytree(TEMPLATE, template, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(TEMPLATES, template, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     copier_yml = template / "copier.yml"
     current = copier_yml.read_text()
     default = "default: ../../../.gym-scaffold/schemas/responses_api_models.schema.json"

@@ -52,7 +52,9 @@ def test_help_lists_every_command_without_loading_them(tmp_path):
 
 
 def test_new_help_names_the_default_key_variable(tmp_path):
-    from gym_scaffold.scaffold import DEFAULT_API_KEY_ENV
+    from gym_scaffold.answers import PRESETS
+
+    DEFAULT_API_KEY_ENV = PRESETS["openai"].api_key_env
 
     proc = subprocess.run(
         [sys.executable, "-m", "gym_scaffold", "new", "openai-model", "--help"],

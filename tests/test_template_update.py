@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from new_support import (
-    TEMPLATE,
+    TEMPLATES,
     clean_env,
     copy_template_as_git_repo,
     git,
@@ -18,10 +18,11 @@ from new_support import (
     run_cli,
 )
 
-from gym_scaffold import scaffold
+from gym_scaffold import answers as server_answers
+from gym_scaffold import template_repo
 
 COPIER = [sys.executable, "-m", "copier"]
-APP_JINJA = Path("responses_api_models") / "{{ server_name }}" / "app.py.jinja"
+APP_JINJA = Path("_shared") / "forwarder_app.py.jinja"
 USER_LINE = "# my own note, kept across updates\n"
 TEMPLATE_LINE = "# New in the template: a line every generated server gets.\n"
 
@@ -50,7 +51,7 @@ def edit_server(server: Path) -> None:
     app.write_text("".join(lines[:1] + [USER_LINE] + lines[1:]))
 
 
-# Values each question must accept / refuse, in copier.yml and in scaffold.OpenAIModelAnswers.
+# Values each question must accept / refuse, in copier.yml and in answers.ServerAnswers.
 CASES = [
     ("server_name", "openai_model", True),
     ("server_name", "_private2", True),
@@ -85,6 +86,13 @@ CASES = [
     ("max_concurrent_requests", 0, False),
     ("max_concurrent_requests", -5, False),
     ("max_concurrent_requests", True, False),
+    ("provider", "nim", True),
+    ("env_prefix", "judge", True),
+    ("env_prefix", "Judge", False),
+    ("env_prefix", "judge-model", False),
+    ("provider", "anthropic", False),
+    ("upstream_api", "chat_completions", True),
+    ("upstream_api", "grpc", False),
 ]
 
 
@@ -95,36 +103,65 @@ def test_copier_and_cli_validate_answers_alike(
     import copier as copier_api
 
     try:
-        scaffold.parse_answers({question: value})
+        server_answers.parse_answers({question: value})
         cli_ok = True
-    except scaffold.AnswersError as exc:
+    except server_answers.AnswersError as exc:
         assert exc.question == question
         cli_ok = False
     try:
         copier_api.run_copy(
-            str(TEMPLATE), str(tmp_path / "out"), data={question: value}, defaults=True, quiet=True
+            str(TEMPLATES), str(tmp_path / "out"), data={question: value}, defaults=True, quiet=True
         )
         copier_ok = True
     except ValueError as exc:
-        assert f"question '{question}'" in str(exc)
+        assert f"question '{question}'" in str(exc) or f"Invalid choice for '{question}'" in str(exc)
         copier_ok = False
     assert (cli_ok, copier_ok) == (ok, ok)
 
 
-def test_plain_copier_copy_renders_the_same_server(tmp_path: Path) -> None:
+# (gym-scaffold new arguments, the same answers for plain copier, the server's directory)
+PARITY = {
+    "openai-model": (
+        ["openai-model", "--model", "m1", "--max-concurrent-requests", "2"],
+        ["template=openai-model", "model=m1", "max_concurrent_requests=2"],
+        "openai_model",
+    ),
+    "openai-chat": (
+        ["openai-model", "--upstream-api", "chat-completions"],
+        ["template=openai-model", "upstream_api=chat_completions"],
+        "openai_chat_model",
+    ),
+    "openrouter": (
+        ["openai-model", "--provider", "openrouter", "--openrouter-title", "App", "--env-prefix", "judge"],
+        ["template=openai-model", "provider=openrouter", "openrouter_title=App", "env_prefix=judge"],
+        "openrouter_model",
+    ),
+    "azure-openai-model": (
+        ["azure-openai-model", "--base-url", "https://r.openai.azure.com/openai/deployments/d", "--model", "d"],
+        ["template=azure-openai-model", "base_url=https://r.openai.azure.com/openai/deployments/d", "model=d"],
+        "azure_deployment_model",
+    ),
+    "vllm-model": (
+        ["vllm-model", "--model", "m", "--no-token-ids", "--chat-template-kwargs", "{enable_thinking: false}"],
+        ["template=vllm-model", "model=m", "return_token_id_information=false",
+         "chat_template_kwargs={enable_thinking: false}"],
+        "my_vllm_model",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(PARITY))
+def test_plain_copier_copy_renders_the_same_server(tmp_path: Path, case: str) -> None:
+    cli_args, copier_answers, name = PARITY[case]
     env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"))
     by_cli = make_gym_tree(tmp_path / "by-cli")
     by_copier = make_gym_tree(tmp_path / "by-copier")
-    done = run_cli(
-        ["new", "openai-model", "--model", "m1", "--max-concurrent-requests", "2"], by_cli, env
-    )
+    done = run_cli(["new", *cli_args, "--no-input"], by_cli, env)
     assert done.returncode == 0, done.stderr
-    copier(
-        "copy", "--defaults", "--quiet", "-d", "model=m1", "-d", "max_concurrent_requests=2",
-        str(TEMPLATE), str(by_copier), cwd=tmp_path,
-    )  # fmt: skip
-    a = by_cli / "responses_api_models" / "openai_model"
-    b = by_copier / "responses_api_models" / "openai_model"
+    data = [part for answer in copier_answers for part in ("-d", answer)]
+    copier("copy", "--defaults", "--quiet", *data, str(TEMPLATES), str(by_copier), cwd=tmp_path)
+    a = by_cli / "responses_api_models" / name
+    b = by_copier / "responses_api_models" / name
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     assert files_a == files_b
@@ -150,8 +187,7 @@ def test_update_through_the_recorded_template_repository(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     server = gym / "responses_api_models" / "openai_model"
     answers = load_yaml(server / ".copier-answers.yml")
-    assert Path(answers["_src_path"]).is_absolute()
-    assert answers["_src_path"] == str((home / "openai-model").resolve())
+    assert answers["_src_path"] == str((home / "model-servers").resolve())
     first_tag = answers["_commit"]
     git(gym, "add", "-A")
     git(gym, "commit", "-q", "-m", "generated")
@@ -160,9 +196,9 @@ def test_update_through_the_recorded_template_repository(tmp_path: Path) -> None
 
     # A new gym-scaffold carries a changed template: recording it adds a newer tag.
     changed = tmp_path / "template-v2"
-    shutil.copytree(TEMPLATE, changed)
+    shutil.copytree(TEMPLATES, changed)
     change_template(changed)
-    ref = scaffold.sync_template(changed, home)
+    ref = template_repo.sync_template(changed, home)
     assert ref.created and ref.tag != first_tag
 
     copier(
@@ -249,3 +285,15 @@ def test_update_refuses_a_dirty_work_tree(tmp_path: Path) -> None:
     assert "dirty" in (done.stdout + done.stderr).lower()
     assert USER_LINE in (server / "app.py").read_text()
     assert TEMPLATE_LINE not in (server / "app.py").read_text()
+
+
+def test_templates_version_names_their_content() -> None:
+    """The tag every machine gives this content: a template change must come with a new version
+    in templates/VERSION, or two machines would tag different content alike."""
+    version, recorded = template_repo.recorded_version(TEMPLATES)
+    digest = template_repo.content_hash(TEMPLATES)
+    assert recorded == digest, (
+        f"templates/ changed since version {version}: write a higher version and "
+        f"sha256:{digest} into templates/VERSION"
+    )
+    assert template_repo.version_tag(TEMPLATES) == version

@@ -20,6 +20,8 @@ COMMANDS = {
     "doctor": "doctor",
     "schema": "schema",
     "show": "show",
+
+    "update": "update",
 }
 
 

@@ -77,8 +77,12 @@ def _make_client(openai: Any, target: Any, timeout: float) -> Any:
     # goes to the configured endpoint only; a redirect is diagnosed (classify_http, 3xx).
     http_client = openai.DefaultHttpxClient(follow_redirects=False)
     if target.where.provider == "azure" and "/openai/v1" not in base:
+        # The deployment URL form (https://<resource>.openai.azure.com/openai/deployments/<name>)
+        # is the resource endpoint plus the deployment.
+        endpoint, _, deployment = base.partition("/openai/deployments/")
         return openai.AzureOpenAI(
-            azure_endpoint=base,
+            azure_endpoint=endpoint,
+            azure_deployment=deployment.strip("/") or None,
             api_key=key,
             api_version=target.azure_api_version or DEFAULT_AZURE_API_VERSION,
             max_retries=0,

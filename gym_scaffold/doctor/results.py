@@ -40,6 +40,8 @@ class Target:
     where: Where = field(default_factory=Where)
     api: str = "chat"  # "responses" for openai_model / litellm_model, else "chat"
     azure_api_version: str | None = None
+    provider_hint: str | None = None  # what the config says of the provider (e.g. azure), over the host's
+    api_version_where: str | None = None  # where an Azure server's api-version is set (its default_query)
     default_headers: dict[str, str] = field(default_factory=dict)
     # field -> the unresolved text (e.g. "${policy_api_key}" or "???") for values not resolved
     unresolved: dict[str, str] = field(default_factory=dict)

@@ -152,7 +152,7 @@ def _run_probes(opts: Options, environ: Mapping[str, str], cwd: Path, deadline: 
     for target in found.targets:
         parts = split_url(target.base_url) if isinstance(target.base_url, str) else None
         host = parts.hostname if parts is not None else None
-        target.where.provider = provider_of_host(host, target.implementation)
+        target.where.provider = target.provider_hint or provider_of_host(host, target.implementation)
         if target.implementation in ("env.yaml", "flags"):
             target.api = "responses" if target.where.provider == "openai" else "chat"
         if target.api_key is not None and "api_key" not in target.unresolved:

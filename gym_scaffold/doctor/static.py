@@ -256,6 +256,16 @@ def _check_base_url(res: ServerResult) -> Diagnosis | None:
             f"base URL ends with the endpoint {suffix}: the SDK appends it again ({path}{suffix})",
             f"Remove {suffix} from {w.base_url}; keep the API root (usually ending in /v1).",
         )
+    if t.api_version_where and not t.azure_api_version and (
+        "/openai/deployments/" in path or t.implementation == "azure_openai_model"
+    ):
+        # Azure answers 404 to a deployment request without ?api-version=, and the stock
+        # azure_openai_model's SDK client refuses to start without one.
+        return fail(
+            "Azure needs an api-version for this server, and its config sets none",
+            f"Add {t.api_version_where}, e.g. api-version: \"2024-10-21\" (or use the v1 URL form "
+            "https://<resource>.openai.azure.com/openai/v1, which takes none).",
+        )
     warnings: list[tuple[str, str]] = []
     if parts.username or parts.password:
         warnings.append(("the base URL carries credentials (user:password@)",

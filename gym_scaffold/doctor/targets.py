@@ -288,7 +288,14 @@ def from_configs(
             for fld, value in (("base_url", url), ("model", target.model)):
                 if _is_unresolved(value):
                     target.unresolved[fld] = value
-            if s.implementation == "azure_openai_model":
+            # Servers made by `gym-scaffold new` say which API the upstream speaks and how it
+            # takes the key (Azure: an api-key header and an api-version query parameter).
+            if s.body.get("upstream_api") in ("responses", "chat_completions"):
+                target.api = "responses" if s.body["upstream_api"] == "responses" else "chat"
+            if str(s.body.get("api_key_header", "")).lower() == "api-key":
+                target.provider_hint = "azure"
+            if s.implementation == "azure_openai_model" or target.provider_hint == "azure":
+                target.api_version_where = f"default_query: {{api-version: ...}} under {describe(composed, base)}"
                 dq = s.body.get("default_query")
                 if isinstance(dq, dict) and isinstance(dq.get("api-version"), str):
                     target.azure_api_version = dq["api-version"]
