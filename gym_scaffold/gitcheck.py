@@ -36,9 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.rules import env_gitignore, env_tracked
 
-RULE_GITIGNORE = "env-gitignore"
-RULE_TRACKED = "env-tracked"
+RULE_GITIGNORE = env_gitignore.ID
+RULE_TRACKED = env_tracked.ID
 ALL_RULES = frozenset({RULE_GITIGNORE, RULE_TRACKED})
 
 ENV_FILE_NAME = "env.yaml"

@@ -12,6 +12,8 @@ class Result:
     files_checked: list[str] = field(default_factory=list)
     files_skipped: list[str] = field(default_factory=list)  # YAML that is not a NeMo Gym config
     problems: list[Problem] = field(default_factory=list)
+    # Problems the baseline records (gym_scaffold/settle/): not reported, never fail a run.
+    baselined: list[Problem] = field(default_factory=list)
 
     def merge(self, other: Result) -> None:
         """Add `other` (one file's result) to this one: every field, concatenated."""

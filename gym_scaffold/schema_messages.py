@@ -25,16 +25,13 @@ from gym_scaffold.config.model import (
     SERVER_TYPES,
 )
 from gym_scaffold.problem import shorten
+from gym_scaffold.rules import invalid_value, missing_key, server_shape, unknown_key
 from gym_scaffold.schema_files import CONFIG_FILE, collect_property_names, walk_evaluation_path
 
 INSTANCE_DIRECTIVES = (INHERIT_FROM, COPY)
 DIRECTIVES = (*INSTANCE_DIRECTIVES, DELETE_KEY)
 
 # Rules that report schema errors (the `rule` field of SchemaError).
-SERVER_SHAPE = "server-shape"
-UNKNOWN_KEY = "unknown-key"
-MISSING_KEY = "missing-key"
-INVALID_VALUE = "invalid-value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +162,7 @@ class ErrorConverter:
             return [
                 SchemaError(
                     path,
-                    MISSING_KEY,
+                    missing_key.ID,
                     kind,
                     f'missing required key "{name}"',
                     of_key=True,
@@ -179,7 +176,7 @@ class ErrorConverter:
             node, _, title = walk_evaluation_path(self.documents, self.root, list(error.evaluation_path)[:-1])
             if isinstance(node, dict) and isinstance(node.get("title"), str):
                 title = node["title"]  # the `not` schema's own reason (dependentSchemas)
-            return [SchemaError(path, INVALID_VALUE, kind, title or f"{label} is not allowed here")]
+            return [SchemaError(path, invalid_value.ID, kind, title or f"{label} is not allowed here")]
         if kind == "Type" and self._is_shape_path(path, kind):
             return [self._shape(kind, path, self._instance(error))]
         if kind == "AnyOf":
@@ -202,7 +199,7 @@ class ErrorConverter:
             return [
                 SchemaError(
                     path,
-                    INVALID_VALUE,
+                    invalid_value.ID,
                     "Enum",
                     message,
                     name=instance if isinstance(instance, str) else None,
@@ -211,11 +208,11 @@ class ErrorConverter:
             ]
         _, _, title = walk_evaluation_path(self.documents, self.root, list(error.evaluation_path)[:-1])
         if title is None:
-            return [SchemaError(path, INVALID_VALUE, kind, f"{label}: {self._detail(detail, path)}")]
+            return [SchemaError(path, invalid_value.ID, kind, f"{label}: {self._detail(detail, path)}")]
         return [
             SchemaError(
                 path,
-                INVALID_VALUE,
+                invalid_value.ID,
                 kind,
                 f"{label} must be {title}, got {_shown(self._instance(error), _key_text(path))}",
             )
@@ -248,7 +245,7 @@ class ErrorConverter:
             present = [t for t in SERVER_TYPES if isinstance(instance, dict) and t in instance]
             return SchemaError(
                 path,
-                SERVER_SHAPE,
+                server_shape.ID,
                 "two-server-types",
                 f"instance {_quoted(path[0])} has {len(present)} server types ({', '.join(present)}); it needs exactly one",
                 of_key=True,
@@ -258,7 +255,7 @@ class ErrorConverter:
             if not isinstance(instance, dict):
                 return SchemaError(
                     path,
-                    SERVER_SHAPE,
+                    server_shape.ID,
                     kind,
                     f"{path[1]} must be a mapping of one implementation name to its fields, got {_shown(instance)}",
                     of_key=True,
@@ -271,10 +268,10 @@ class ErrorConverter:
                     f"{path[1]} of instance {_quoted(path[0])} has {len(impls)} implementations "
                     f"({shorten(', '.join(shorten(impl) for impl in impls), 200)}); it needs exactly one"
                 )
-            return SchemaError(path, SERVER_SHAPE, "implementations", message, of_key=True)
+            return SchemaError(path, server_shape.ID, "implementations", message, of_key=True)
         return SchemaError(
             path,
-            SERVER_SHAPE,
+            server_shape.ID,
             kind,
             f"the fields of implementation {_quoted(path[2])} must be a mapping, got {_shown(instance)}",
             of_key=True,
@@ -309,7 +306,7 @@ class ErrorConverter:
             found.append(
                 SchemaError(
                     key_path,
-                    UNKNOWN_KEY,
+                    unknown_key.ID,
                     _kind(error),
                     f"unknown key {_quoted(key)} in {where}",
                     of_key=True,
@@ -330,7 +327,7 @@ def near_server_type(key: Any) -> str | None:
 def _near_miss(path: DataPath, key: str) -> SchemaError:
     return SchemaError(
         path,
-        SERVER_SHAPE,
+        server_shape.ID,
         "near-miss",
         f"unknown server type {_quoted(key)}",
         of_key=True,
@@ -356,7 +353,7 @@ def shape_checks(data: dict) -> list[SchemaError]:
                 found.append(
                     SchemaError(
                         (instance,),
-                        SERVER_SHAPE,
+                        server_shape.ID,
                         "no-server-type",
                         f"instance {_quoted(instance)} has no server type above implementation {_quoted(bodies[0])}",
                         of_key=True,

@@ -44,10 +44,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from gym_scaffold.config.includes import RULE_INCLUDE
 from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import SERVER_TYPES, ConfigView, iter_servers
 from gym_scaffold.derived_schemas import RunSchemas, run_schemas
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.rules import missing_key
 from gym_scaffold.schema_files import (
     BASE_URI,
     CONFIG_FILE,
@@ -62,10 +64,6 @@ from gym_scaffold.schema_files import (
 )
 from gym_scaffold.schema_messages import (
     INSTANCE_DIRECTIVES,
-    INVALID_VALUE,
-    MISSING_KEY,
-    SERVER_SHAPE,
-    UNKNOWN_KEY,
     ErrorConverter,
     SchemaError,
     shape_checks,
@@ -76,11 +74,7 @@ __all__ = [  # what the rules, commands and tests use from here
     "BASE_URI",
     "CONFIG_FILE",
     "ENV_FILE",
-    "INVALID_VALUE",
-    "MISSING_KEY",
     "SERVER_COMMON",
-    "SERVER_SHAPE",
-    "UNKNOWN_KEY",
     "SchemaError",
     "did_you_mean",
     "implementation_schema_path",
@@ -124,7 +118,7 @@ def _is_env_view(view: ConfigView) -> bool:
 
 def _includes_followed(view: ConfigView, data: dict) -> bool:
     """Whether every `config_paths` entry was read and merged."""
-    if any(problem.rule == "config-include" for problem in view.composed.problems):
+    if any(problem.rule == RULE_INCLUDE for problem in view.composed.problems):
         return False
     entries = data.get("config_paths")
     if not isinstance(entries, list) or not entries:
@@ -233,7 +227,7 @@ def _compute(view: ConfigView) -> list[SchemaError]:
         if key in seen:
             continue
         seen.add(key)
-        if error.rule == MISSING_KEY:
+        if error.rule == missing_key.ID:
             severity = _required_severity(view, data, error, all_partial)
             if severity is None:
                 continue

@@ -7,7 +7,7 @@ Click-free: `commands/validate.py` parses options into `ValidateOptions` and han
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -18,6 +18,7 @@ from gym_scaffold.cache import Outcome, ResultCache, derived_schema_dir
 from gym_scaffold.config.model import SERVER_TYPES, ConfigView, EnvFile
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
+from gym_scaffold.rules import env_file, not_a_config, unreadable
 from gym_scaffold.safeio import ReadOnce
 
 if TYPE_CHECKING:
@@ -34,6 +35,17 @@ class ValidateOptions:
     env_check_only: bool = False  # only the env.yaml / git check (the always-run hook)
     check_git: bool = True
     use_cache: bool = True
+    # Files never checked, not even when named (the project configuration's `exclude`).
+    exclude: Callable[[Path], bool] | None = None
+    # Each file's bytes, read once during the run (a fresh one per run when None); the
+    # caller may pass one to read suppressions from the same bytes afterwards (settle/).
+    read: ReadOnce | None = None
+
+
+def run_root(options: ValidateOptions) -> Path:
+    """The NeMo Gym root of a run: the one above its first config or path, or the cwd."""
+    anchor = options.configs[0] if options.configs else (options.paths[0] if options.paths else options.cwd)
+    return discover.find_root(anchor if anchor.is_absolute() else options.cwd / anchor)
 
 
 EXTRA_ROOTS = "NEMO_GYM_EXTRA_ROOTS"  # where NeMo Gym looks for configs before the root
@@ -74,17 +86,15 @@ class Validator:
     def __init__(self, options: ValidateOptions) -> None:
         self.options = options
         self.cwd = options.cwd
-        anchor = options.configs[0] if options.configs else (options.paths[0] if options.paths else self.cwd)
-        if not anchor.is_absolute():
-            anchor = self.cwd / anchor
-        self.root = discover.find_root(anchor)
+        self.root = run_root(options)
         self.roots = [*self._extra_roots(), self.root]
         self.loaded: dict[Path, Document] = {}  # every YAML file read in this run
         self.includes: dict = {}  # where each config_paths entry was found (compose)
         self._display: dict[Path, str] = {}
         self._shown_paths: dict[str, Path] = {}  # the other way round
         self.result = Result()
-        self.read = ReadOnce()  # the result cache and the checkout index share one read of each file
+        # the result cache and the checkout index share one read of each file
+        self.read = options.read if options.read is not None else ReadOnce()
         self.run_cache: dict = {}  # ConfigView.run_cache
         self.results_cache = ResultCache(self.root, options.environ, self.read) if options.use_cache else None
         # Instance name -> server types over the whole checkout (checkout.py); built in run().
@@ -121,7 +131,7 @@ class Validator:
             # FIFO or an unreadable file there is reported: NeMo Gym would fail on it.
             return None
         if path.is_dir():
-            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "env-file", "env.yaml is a directory"))
+            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, env_file.ID, "env.yaml is a directory"))
             return None
         from gym_scaffold.config.compose import load_env_file
 
@@ -134,7 +144,7 @@ class Validator:
         if env is not None:
             self._add_all(env.document.problems)
             if env.document.data is not None and not isinstance(env.document.data, dict):
-                self._add(env.document.problem((), "env-file", "env.yaml must be a mapping of keys to values"))
+                self._add(env.document.problem((), env_file.ID, "env.yaml must be a mapping of keys to values"))
             self.result.files_checked.append(env.document.path)
             view = self._view_of_env(env)
             if not self.options.env_check_only:
@@ -170,6 +180,8 @@ class Validator:
         if hit is None:
             return None
         shown = self.display(path)
+        if any(problem.path != shown for problem in hit.problems):
+            return None  # (a run from another directory: its problems name the file otherwise)
         if hit.status == "checked":
             return Result(files_checked=[shown], problems=list(hit.problems))
         return Result(files_skipped=[shown], problems=list(hit.problems))
@@ -208,7 +220,7 @@ class Validator:
         if doc.data is None or not looks_like_config(doc.data):
             why = "empty file" if doc.data is None else "not a NeMo Gym config (no server instance)"
             out.files_skipped.append(shown)
-            out.problems.append(Problem(shown, 0, 0, Severity.NOTE, "not-a-config", f"skipped: {why}"))
+            out.problems.append(Problem(shown, 0, 0, Severity.NOTE, not_a_config.ID, f"skipped: {why}"))
             return env_inputs, None
         out.files_checked.append(shown)
         composed = self._compose([path], env)
@@ -395,7 +407,7 @@ class Validator:
         else:
             files, errors = discover.default_targets(self.root), []
         for path, reason in errors:
-            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, "unreadable", reason))
+            self._add(Problem(self.display(path), 0, 0, Severity.ERROR, unreadable.ID, reason))
         # env.yaml is checked with the whole checkout, when named among PATHS, or when given.
         env_named = not options.paths or options.env_file is not None
         env_resolved = discover.resolved(self.env_path)
@@ -405,7 +417,7 @@ class Validator:
                 options.env_file is not None and discover.resolved(path) == env_resolved
             ):
                 env_named = True  # env.yaml is checked once, below
-            else:
+            elif options.exclude is None or not options.exclude(path):
                 configs.append(path)
         self.index = self._checkout_index(files)
         self.check_files(configs, env)

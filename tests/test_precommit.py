@@ -410,3 +410,56 @@ def test_fix_hook_rewrites_a_staged_config_and_the_next_commit_passes(
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert commit_count(root) == 2
     assert git(root, "show", f"HEAD:{CONFIG}") == broken.replace("??  #", "???  #")
+
+
+# --- the README's adoption recipe: a local hook and a baseline ------------------------------
+
+
+def local_hook_config(hook_repo: HookRepo) -> str:
+    """The README's `repo: local` snippet, installing gym-scaffold from a local clone."""
+    return (
+        "repos:\n"
+        "  - repo: local\n"
+        "    hooks:\n"
+        "      - id: gym-scaffold-validate\n"
+        "        name: gym-scaffold validate\n"
+        "        entry: gym-scaffold validate\n"
+        "        language: python\n"
+        f"        additional_dependencies: ['{hook_repo.path}']\n"
+        "        files: ^(responses_api_models|resources_servers|responses_api_agents|benchmarks|environments)/.*\\.ya?ml$\n"
+    )
+
+
+def test_local_hook_with_a_baseline_passes_known_problems_and_blocks_new_ones(
+    hook_repo: HookRepo, store_env: dict[str, str], tmp_path: Path
+) -> None:
+    files = {".gitignore": "__pycache__/\nenv.yaml\n", ".pre-commit-config.yaml": local_hook_config(hook_repo)}
+    repo = make_repo(tmp_path / "user", files, commit=True)
+    installed = run([*PRE_COMMIT, "install"], repo, store_env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    write(repo, "responses_api_models/openai_model/app.py", "")
+    write(repo, "responses_api_models/openai_model/requirements.txt", "-e nemo-gym[dev] @ ../../\n")
+    write(repo, CONFIG, BAD_CONFIG)
+    blocked = commit(repo, store_env, CONFIG, "responses_api_models")
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0, output
+    assert has_line(rf"^{re.escape(BAD_LOCATION)}.*\[base-url\]$", output), output
+
+    # The recipe: name the baseline in the configuration, write it once, commit it.
+    write(repo, "pyproject.toml", '[tool.gym-scaffold]\nbaseline = ".gym-scaffold-baseline.json"\n')
+    updated = run([sys.executable, "-m", "gym_scaffold", "validate", "--update-baseline"], repo, store_env)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    paths = (CONFIG, "responses_api_models", "pyproject.toml", ".gym-scaffold-baseline.json")
+    passed = commit(repo, store_env, *paths)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert commit_count(repo) == 2
+
+    # A new mistake in the same file is still caught, and only it is reported.
+    write(repo, CONFIG, BAD_CONFIG.replace("      openai_model: gpt-4o-mini\n", "      openai_model: gpt-4o-mini\n      max_tokns: 5\n"))
+    blocked = commit(repo, store_env, CONFIG)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode != 0, output
+    reported = [line for line in output.splitlines() if ": error: " in line or ": warning: " in line]
+    assert len(reported) == 1 and reported[0].endswith("[unknown-key]"), output
+    assert "1 baselined" in output
+    assert commit_count(repo) == 2

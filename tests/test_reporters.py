@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gym_scaffold import __version__
+from gym_scaffold import DOCS_URL, __version__
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.report import FORMATS, default_format, render
 from gym_scaffold.report import github as github_report
@@ -144,14 +144,15 @@ def test_json_report_exact():
                 "hint": None,
             },
         ],
-        "summary": {"files": 2, "skipped": 1, "errors": 1, "warnings": 1, "notes": 1},
+        "baselined": [],
+        "summary": {"files": 2, "skipped": 1, "errors": 1, "warnings": 1, "notes": 1, "baselined": 0},
     }
 
 
 def test_json_report_of_an_empty_run():
     report = json.loads(render(Result(), "json"))
     assert report["problems"] == [] and report["files_checked"] == []
-    assert report["summary"] == {"files": 0, "skipped": 0, "errors": 0, "warnings": 0, "notes": 0}
+    assert report["summary"] == {"files": 0, "skipped": 0, "errors": 0, "warnings": 0, "notes": 0, "baselined": 0}
 
 
 def test_committed_report_schema_is_up_to_date():
@@ -275,10 +276,12 @@ def test_sarif_structure():
         "id": "base-url",
         "shortDescription": {"text": "summary of base-url"},
         "defaultConfiguration": {"level": "warning"},
+        "helpUri": f"{DOCS_URL}rules.md#base-url",
         "fullDescription": {"text": "Doc."},
         "help": {"text": "Doc.", "markdown": "Doc."},
     }
-    assert driver["rules"][2] == {"id": "not-a-config"}  # a problem's id outside the registry
+    # a problem's id outside the registry
+    assert driver["rules"][2] == {"id": "not-a-config", "helpUri": f"{DOCS_URL}rules.md#not-a-config"}
 
     first, second, third = run["results"]
     assert first == {

@@ -1,5 +1,5 @@
-"""Examples of rules reported by the pipeline's stages (loader, compose, resolve) rather
-than by a `check` function: each failing example, written to disk and run through
+"""Examples of rules reported by the pipeline's stages (loader, compose, resolve, settle)
+rather than by a `check` function: each failing example, written to disk and run through
 `validate`, must report the rule; each passing example must not."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gym_scaffold.rules import Example, all_rules, examples
+from gym_scaffold.settle import Project, settle
 from gym_scaffold.validate import ValidateOptions, run_validate
 
 # Rules whose examples are not files: git state (tested in test_gitcheck.py), paths that
@@ -31,7 +32,9 @@ def _reported(example: Example, root: Path) -> set[str]:
     options = ValidateOptions(
         paths=[Path(name) for name in checked], cwd=root, environ={}, check_git=False, use_cache=False
     )
-    return {problem.rule for problem in run_validate(options).problems}
+    # Settled as `validate` settles every run: suppressions are read there.
+    result = settle(run_validate(options), Project(root), cwd=root)
+    return {problem.rule for problem in result.problems}
 
 
 def test_there_are_stage_rules():

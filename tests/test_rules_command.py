@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from gym_scaffold.cli import cli
 from gym_scaffold.commands import rules as rules_command
-from gym_scaffold.rules import Rule, all_rules
+from gym_scaffold.rules import Rule, all_rules, rule_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_MD = ROOT / "docs" / "rules.md"
@@ -124,6 +124,9 @@ def test_json_format():
         "fixable": "safe",
         "summary": rule.summary,
         "doc": rule.doc,
+        "effective_severity": rule.severity,  # no project configuration here
+        "configured_by": None,
+        "severity_context": None,
     }
     one = json.loads(run(rule.id, "--format", "json").output)
     assert one["rules"] == [first]
@@ -201,3 +204,11 @@ def test_python_dash_m_rules_end_to_end():
     assert bad.returncode == 2
     assert f"Did you mean {rule.id!r}" in bad.stderr
     assert "Traceback" not in bad.stderr and bad.stdout == ""
+
+
+def test_every_rule_id_is_its_module_name_with_dashes():
+    # rule_ids() relies on it to check ids (config, suppressions) without importing rules
+    assert {rule.module.__name__.rsplit(".", 1)[1].replace("_", "-") for rule in all_rules()} == {
+        rule.id for rule in all_rules()
+    }
+    assert rule_ids() == {rule.id for rule in all_rules()}

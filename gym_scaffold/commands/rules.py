@@ -2,7 +2,7 @@
 
     gym-scaffold rules                      # id, severity, fixable and summary of every rule
     gym-scaffold rules env-gitignore        # the rule's doc: what, why, failing and passing example
-    gym-scaffold rules --format json        # {"version": 1, "rules": [{id, severity, summary, doc}]}
+    gym-scaffold rules --format json        # {"version": 1, "rules": [{id, severity, summary, doc, ...}]}
     gym-scaffold rules --format markdown    # docs/rules.md (scripts/gen_rule_docs.py writes it)
 
 An unknown rule id is a usage error (exit 2) with a did-you-mean.
@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from gym_scaffold.rules import Rule, all_rules
+from gym_scaffold.rules import Rule, all_rules, doc_anchor
+
+if TYPE_CHECKING:
+    from gym_scaffold.settle import Rules
 
 RULES_JSON_VERSION = 1
 _CODE_INDENT = "    "
@@ -50,50 +54,80 @@ def select(requested: Sequence[str], rules: Sequence[Rule]) -> list[Rule]:
     return chosen
 
 
-def text_list(rules: Sequence[Rule]) -> str:
-    """One aligned line per rule: id, severity, fixable (validate --fix), summary."""
+def effective(rule: Rule, settled: Rules | None) -> tuple[str, str | None]:
+    """(the rule's severity under the project configuration, the setting that changed it)."""
+    if settled is None:
+        return rule.severity, None
+    off = settled.reason_off(rule.id)
+    if off is not None:
+        return "off", off
+    configured = settled.project.severity.get(rule.id)
+    if configured is not None and configured != rule.severity:
+        return configured, "severity"
+    return rule.severity, None
+
+
+def _shown_severity(rule: Rule, settled: Rules | None) -> str:
+    severity, why = effective(rule, settled)
+    return f"{severity} ({why})" if why else severity
+
+
+def text_list(rules: Sequence[Rule], settled: Rules | None = None) -> str:
+    """One aligned line per rule: id, severity under the project configuration, fixable
+    (validate --fix), summary; under it, when the severity depends on how validate runs,
+    in which context."""
     if not rules:
         return "No rules registered.\n"
+    shown = {rule.id: _shown_severity(rule, settled) for rule in rules}
     id_width = max(len("RULE"), *(len(rule.id) for rule in rules))
-    sev_width = max(len("SEVERITY"), *(len(rule.severity) for rule in rules))
+    sev_width = max(len("SEVERITY"), *(len(severity) for severity in shown.values()))
     fix_width = max(len("FIXABLE"), *(len(rule.fixable) for rule in rules))
     lines = [f"{'RULE':<{id_width}}  {'SEVERITY':<{sev_width}}  {'FIXABLE':<{fix_width}}  SUMMARY"]
-    lines += [
-        f"{rule.id:<{id_width}}  {rule.severity:<{sev_width}}  {rule.fixable:<{fix_width}}  {rule.summary}"
-        for rule in rules
-    ]
+    for rule in rules:
+        lines.append(
+            f"{rule.id:<{id_width}}  {shown[rule.id]:<{sev_width}}  {rule.fixable:<{fix_width}}  {rule.summary}"
+        )
+        if rule.severity_context and effective(rule, settled) == (rule.severity, None):
+            lines.append(f"{'':<{id_width}}  {'':<{sev_width}}  {'':<{fix_width}}  ({rule.severity_context})")
     lines.append("")
     count = f"{len(rules)} rule{'' if len(rules) == 1 else 's'}"
     lines.append(f"{count}. `gym-scaffold rules RULE` shows one in full.")
+    if settled is not None and settled.project.source is not None:
+        lines.append(f"Severities as {settled.project.source.name} sets them.")
     return "\n".join(lines) + "\n"
 
 
-def text_full(rules: Sequence[Rule]) -> str:
+def text_full(rules: Sequence[Rule], settled: Rules | None = None) -> str:
     """Each rule's id, severity, summary and whole doc, separated by a blank line."""
     blocks = []
     for rule in rules:
         fixable = f"; fixable: {rule.fixable}" if rule.fixable != "no" else ""
-        block = f"{rule.id} ({rule.severity}{fixable}): {rule.summary}\n\n{rule.doc}".rstrip()
+        context = f"\nSeverity: {rule.severity_context}." if rule.severity_context else ""
+        head = f"{rule.id} ({_shown_severity(rule, settled)}{fixable}): {rule.summary}{context}"
+        block = f"{head}\n\n{rule.doc}".rstrip()
         if rule.fix_doc:
             block += f"\n\nFix ({rule.fixable}, with validate --fix): {rule.fix_doc}"
         blocks.append(block)
     return "\n\n\n".join(blocks) + "\n"
 
 
-def as_json(rules: Sequence[Rule]) -> str:
-    payload = {
-        "version": RULES_JSON_VERSION,
-        "rules": [
+def as_json(rules: Sequence[Rule], settled: Rules | None = None) -> str:
+    entries = []
+    for rule in rules:
+        severity, why = effective(rule, settled)
+        entries.append(
             {
                 "id": rule.id,
                 "severity": rule.severity,
                 "fixable": rule.fixable,
                 "summary": rule.summary,
                 "doc": rule.doc,
+                "effective_severity": severity,  # under the project configuration
+                "configured_by": why,
+                "severity_context": rule.severity_context,
             }
-            for rule in rules
-        ],
-    }
+        )
+    payload = {"version": RULES_JSON_VERSION, "rules": entries}
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -136,10 +170,6 @@ def doc_markdown(doc: str) -> str:
     return "\n".join(out)
 
 
-def _anchor(rule_id: str) -> str:
-    return re.sub(r"[^a-z0-9_-]", "", rule_id.lower())
-
-
 def markdown(rules: Sequence[Rule]) -> str:
     """docs/rules.md: an index table, then one section per rule."""
     lines = [
@@ -164,14 +194,15 @@ def markdown(rules: Sequence[Rule]) -> str:
     for rule in rules:
         summary = rule.summary.replace("|", "\\|")
         lines.append(
-            f"| [`{rule.id}`](#{_anchor(rule.id)}) | {rule.severity} | {rule.fixable} | {summary} |"
+            f"| [`{rule.id}`](#{doc_anchor(rule.id)}) | {rule.severity} | {rule.fixable} | {summary} |"
         )
     for rule in rules:
         lines += [
             "",
             f"## {rule.id}",
             "",
-            f"Severity: **{rule.severity}**. Fixable: **{rule.fixable}**. {rule.summary}",
+            f"Severity: **{rule.severity}**. Fixable: **{rule.fixable}**. {rule.summary}"
+            + (f" ({rule.severity_context}.)" if rule.severity_context else ""),
             "",
             doc_markdown(rule.doc) if rule.doc else "_No description yet._",
         ]
@@ -194,15 +225,33 @@ FORMATS = ("text", "json", "markdown")
     help="text for a terminal, json for tools, markdown for docs/rules.md.",
 )
 def command(rule_ids: tuple[str, ...], fmt: str) -> int:
-    """List every rule, or explain the rules named by RULE_ID in full."""
+    """List every rule, or explain the rules named by RULE_ID in full.
+
+    Severities are those the project configuration of the current checkout sets
+    ([tool.gym-scaffold] in pyproject.toml, or .gym-scaffold.toml)."""
     rules = select(rule_ids, all_rules())
     if fmt == "json":
-        output = as_json(rules)
+        output = as_json(rules, _settled())
     elif fmt == "markdown":
-        output = markdown(rules)
+        output = markdown(rules)  # docs/rules.md: the rules' own severities
     elif rule_ids:
-        output = text_full(rules)
+        output = text_full(rules, _settled())
     else:
-        output = text_list(rules)
+        output = text_list(rules, _settled())
     click.echo(output, nl=False)
     return 0
+
+
+def _settled() -> Rules:
+    """The rules as the current checkout's project configuration settles them."""
+    from gym_scaffold.discover import display_path, find_root
+    from gym_scaffold.settle import ConfigError, Rules
+    from gym_scaffold.settle.project import load
+
+    cwd = Path.cwd()
+    try:
+        return Rules(load(find_root(cwd), lambda path: display_path(path, cwd)))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.exceptions.Exit(2) from None

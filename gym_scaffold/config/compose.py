@@ -45,8 +45,9 @@ from gym_scaffold.config.merge import PositionTable, merge_trees, union_of_docum
 from gym_scaffold.config.model import Composed, EnvFile, Inherited, Unresolved
 from gym_scaffold.config.origins import OriginNode, build_tree, copy_tree, flatten_tree
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.rules import env_file
 
-RULE_ENV = "env-file"
+RULE_ENV = env_file.ID
 
 
 def load_env_file(path: Path, display: str) -> EnvFile:

@@ -28,8 +28,9 @@ from gym_scaffold.config.model import (
 )
 from gym_scaffold.config.origins import OriginNode, copy_tree, problem_at
 from gym_scaffold.problem import Problem
+from gym_scaffold.rules import config_directive
 
-RULE_DIRECTIVE = "config-directive"
+RULE_DIRECTIVE = config_directive.ID
 
 NEAR_MISS = 0.85  # a directive source this close to an existing key is a typo, not elsewhere
 

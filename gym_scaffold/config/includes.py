@@ -17,9 +17,10 @@ from typing import Any, NamedTuple
 
 from gym_scaffold.config.loader import Document, load_file
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.rules import config_include
 
 CONFIG_PATHS = "config_paths"
-RULE_INCLUDE = "config-include"
+RULE_INCLUDE = config_include.ID
 
 _NOT_LOOKED_UP = object()  # an entry not looked for yet in the run's `includes`
 

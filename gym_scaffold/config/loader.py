@@ -22,6 +22,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from gym_scaffold import safeio
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.rules import duplicate_key, unreadable, yaml_key, yaml_syntax, yaml_tag
 from gym_scaffold.safeio import NotReadable, read_regular
 
 # A path into loaded data: mapping keys and sequence indexes, from the top.
@@ -261,7 +262,7 @@ class _Builder:
         if self.visited > MAX_NODES:
             raise _TooLarge
         if depth > MAX_DEPTH:
-            self._report(node, "yaml-syntax", f"nesting deeper than {MAX_DEPTH} levels")
+            self._report(node, yaml_syntax.ID, f"nesting deeper than {MAX_DEPTH} levels")
             return None
         if self.values is not None:
             self.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -282,7 +283,7 @@ class _Builder:
         if tag != _YAML + expected:
             self._report(
                 node,
-                "yaml-tag",
+                yaml_tag.ID,
                 f"unsupported tag {tag!r}",
                 "NeMo Gym loads YAML safely and rejects custom tags: remove the tag",
             )
@@ -293,7 +294,7 @@ class _Builder:
             value = resolve_plain(text)
             if isinstance(value, str) and text[:1] in _NUMBER_START and _INT.match(text):
                 # More digits than Python converts (4300): PyYAML, hence NeMo Gym, fails on it.
-                self._report(node, "yaml-syntax", f"integer with {len(text)} digits: too long to be read")
+                self._report(node, yaml_syntax.ID, f"integer with {len(text)} digits: too long to be read")
             return value
         if tag == _YAML + "str":
             return text
@@ -303,11 +304,11 @@ class _Builder:
             expected = {"null": type(None), "bool": bool, "int": int, "float": (float, int)}[kind]
             if isinstance(value, expected) and not (kind == "int" and isinstance(value, bool)):
                 return float(value) if kind == "float" else value
-            self._report(node, "yaml-tag", f"{text!r} is not a valid !!{kind}")
+            self._report(node, yaml_tag.ID, f"{text!r} is not a valid !!{kind}")
             return text
         self._report(
             node,
-            "yaml-tag",
+            yaml_tag.ID,
             f"unsupported tag {tag!r}",
             "NeMo Gym loads YAML safely and rejects custom tags: remove the tag",
         )
@@ -315,7 +316,7 @@ class _Builder:
 
     def _key(self, node: Any) -> Any:
         if not isinstance(node, ScalarNode):
-            self._report(node, "yaml-key", "a mapping key must be a plain value, not a collection")
+            self._report(node, yaml_key.ID, "a mapping key must be a plain value, not a collection")
             return None
         value = self._scalar(node)
         # OmegaConf keys are strings in NeMo Gym's configs; keep other scalars as written.
@@ -364,7 +365,7 @@ class _Builder:
         first = next(k for k, _ in node.value if k is not key_node and self._same_key(k, key))
         self._report(
             key_node,
-            "duplicate-key",
+            duplicate_key.ID,
             f"duplicate key {key!r} (first defined at line {first.start_mark.line + 1})",
             "NeMo Gym refuses files with duplicate keys: keep one",
         )
@@ -383,7 +384,7 @@ class _Builder:
         sources = node.value if isinstance(node, SequenceNode) else [node]
         for source in sources:
             if not isinstance(source, MappingNode):
-                self._report(source, "yaml-syntax", "a merge key (<<) needs a mapping or a list of mappings")
+                self._report(source, yaml_syntax.ID, "a merge key (<<) needs a mapping or a list of mappings")
                 continue
             for key_node, value_node in source.value:
                 key = self._key(key_node)
@@ -402,7 +403,7 @@ def _decode(raw: bytes, doc: Document) -> str | None:
         # NeMo Gym opens configs as UTF-8 (OmegaConf.load): a UTF-16 file fails there.
         doc.problems.append(
             Problem(
-                doc.path, 1, 1, Severity.ERROR, "yaml-syntax",
+                doc.path, 1, 1, Severity.ERROR, yaml_syntax.ID,
                 "UTF-16 text; NeMo Gym reads configs as UTF-8", "save the file as UTF-8",
             )
         )
@@ -411,7 +412,7 @@ def _decode(raw: bytes, doc: Document) -> str | None:
         raw = raw[3:]
     if b"\x00" in raw[:8192]:
         doc.problems.append(
-            Problem(doc.path, 0, 0, Severity.ERROR, "yaml-syntax", "binary data, not a YAML text file")
+            Problem(doc.path, 0, 0, Severity.ERROR, yaml_syntax.ID, "binary data, not a YAML text file")
         )
         return None
     try:
@@ -425,7 +426,7 @@ def _decode(raw: bytes, doc: Document) -> str | None:
                 line,
                 column,
                 Severity.ERROR,
-                "yaml-syntax",
+                yaml_syntax.ID,
                 f"invalid UTF-8 byte 0x{raw[exc.start]:02x}",
                 "save the file as UTF-8",
             )
@@ -451,7 +452,7 @@ def _syntax_problem(doc: Document, exc: YAMLError, text: str) -> Problem:
     elif "expected a single document" in str(exc) or "but found another document" in what:
         what = "more than one YAML document in the file"
         hint = "NeMo Gym reads one document per config file: remove the extra '---' section"
-    return Problem(doc.path, line, column, Severity.ERROR, "yaml-syntax", what, hint)
+    return Problem(doc.path, line, column, Severity.ERROR, yaml_syntax.ID, what, hint)
 
 
 def _needs_prescan(text: str) -> bool:
@@ -472,7 +473,7 @@ def _prescan(text: str, doc: Document) -> bool:
                 mark = event.start_mark
                 doc.problems.append(
                     Problem(
-                        doc.path, mark.line + 1, mark.column + 1, Severity.ERROR, "yaml-syntax",
+                        doc.path, mark.line + 1, mark.column + 1, Severity.ERROR, yaml_syntax.ID,
                         f"more than {MAX_NODES} values: too large to be a NeMo Gym config",
                     )
                 )
@@ -483,7 +484,7 @@ def _prescan(text: str, doc: Document) -> bool:
                 mark = event.start_mark
                 doc.problems.append(
                     Problem(
-                        doc.path, mark.line + 1, mark.column + 1, Severity.ERROR, "yaml-syntax",
+                        doc.path, mark.line + 1, mark.column + 1, Severity.ERROR, yaml_syntax.ID,
                         f"nesting deeper than {MAX_DEPTH} levels",
                     )
                 )
@@ -505,7 +506,7 @@ def load_text(text: str, display_path: str) -> Document:
         return doc
     except RecursionError:
         doc.problems.append(
-            Problem(display_path, 0, 0, Severity.ERROR, "yaml-syntax", "nesting too deep to read")
+            Problem(display_path, 0, 0, Severity.ERROR, yaml_syntax.ID, "nesting too deep to read")
         )
         return doc
     if node is None:  # empty file or only comments
@@ -522,7 +523,7 @@ def load_text(text: str, display_path: str) -> Document:
                 node.start_mark.line + 1,
                 node.start_mark.column + 1,
                 Severity.ERROR,
-                "yaml-syntax",
+                yaml_syntax.ID,
                 f"more than {MAX_NODES} values once aliases are expanded",
                 "an alias bomb? NeMo Gym would exhaust memory on this file",
             )
@@ -538,10 +539,10 @@ def load_file(path: Path, display_path: str | None = None) -> Document:
         raw = read_regular(path, MAX_FILE_BYTES)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        doc.problems.append(Problem(display, 0, 0, Severity.ERROR, "unreadable", f"cannot read: {reason}"))
+        doc.problems.append(Problem(display, 0, 0, Severity.ERROR, unreadable.ID, f"cannot read: {reason}"))
         return doc
     except NotReadable as exc:
-        doc.problems.append(Problem(display, 0, 0, Severity.ERROR, "unreadable", str(exc), exc.hint))
+        doc.problems.append(Problem(display, 0, 0, Severity.ERROR, unreadable.ID, str(exc), exc.hint))
         return doc
     text = _decode(raw, doc)
     if text is None:

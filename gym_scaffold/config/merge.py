@@ -22,8 +22,9 @@ from gym_scaffold.config.model import (
 )
 from gym_scaffold.config.origins import OriginNode, OriginTable, origin_of, problem_at
 from gym_scaffold.problem import Problem
+from gym_scaffold.rules import config_merge
 
-RULE_MERGE = "config-merge"
+RULE_MERGE = config_merge.ID
 
 
 def _is_dict(node: OriginNode | None) -> bool:

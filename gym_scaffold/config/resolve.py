@@ -44,8 +44,9 @@ from gym_scaffold.config.loader import DataPath
 from gym_scaffold.config.model import MANDATORY, Composed, Origin, Resolved, Unresolved
 from gym_scaffold.config.resolvers import NOTHING, RESOLVERS, Cycle, Defer, Fail, dotted
 from gym_scaffold.problem import Problem, Severity
+from gym_scaffold.rules import interpolation
 
-RULE = "interpolation"
+RULE = interpolation.ID
 
 MAX_CHAIN = 64  # references followed from one value before giving up
 MAX_RESULT_CHARS = 1_000_000  # one resolved string

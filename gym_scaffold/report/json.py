@@ -11,7 +11,8 @@ The object (`Report` below; its JSON Schema is committed as docs/report.schema.j
         {"path": "...", "line": 12, "column": 5, "severity": "error",
          "rule": "placeholder-value", "message": "...", "hint": "..."}
       ],
-      "summary": {"files": 1, "skipped": 1, "errors": 1, "warnings": 0, "notes": 0}
+      "baselined": [],
+      "summary": {"files": 1, "skipped": 1, "errors": 1, "warnings": 0, "notes": 0, "baselined": 0}
     }
 
 `version` changes only when a field is removed, renamed or changes meaning; new fields
@@ -72,6 +73,7 @@ class Summary(_Model):
     errors: int = Field(ge=0)
     warnings: int = Field(ge=0)
     notes: int = Field(ge=0, description="Notes of the run, listed under problems only with --verbose")
+    baselined: int = Field(ge=0, description="Number of problems the baseline file records")
 
 
 class Report(_Model):
@@ -86,6 +88,9 @@ class Report(_Model):
         description="YAML files skipped because they are not NeMo Gym configs"
     )
     problems: list[ProblemEntry]
+    baselined: list[ProblemEntry] = Field(
+        description="Problems the baseline file records (--baseline): not reported, never fail the run"
+    )
     summary: Summary
 
 
@@ -113,12 +118,14 @@ def build(result: Result, *, show_notes: bool = True) -> Report:
             for problem in result.sorted_problems()
             if show_notes or problem.severity is not Severity.NOTE
         ],
+        baselined=[_entry(problem) for problem in sorted(result.baselined, key=lambda p: p.sort_key)],
         summary=Summary(
             files=len(result.files_checked),
             skipped=len(result.files_skipped),
             errors=result.errors,
             warnings=result.warnings,
             notes=result.count(Severity.NOTE),
+            baselined=len(result.baselined),
         ),
     )
 

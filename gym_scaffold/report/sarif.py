@@ -1,8 +1,8 @@
 """SARIF 2.1.0 output, for GitHub code scanning and other SARIF viewers.
 
 One run whose `tool.driver` lists every rule of the registry (id, summary as
-shortDescription, the rule's doc as fullDescription and help, its usual severity as
-defaultConfiguration.level) and one result per problem: ruleId and ruleIndex, level
+shortDescription, the rule's doc as fullDescription and help, its section of
+docs/rules.md as helpUri, its usual severity as defaultConfiguration.level) and one result per problem: ruleId and ruleIndex, level
 (error, warning or note), message.text (the message, then the hint on its own line),
 and a location whose artifactLocation.uri is the path relative to the `%SRCROOT%` base
 (the repository root; an absolute path becomes a file: URI instead). The region holds
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
-from gym_scaffold import __version__
+from gym_scaffold import DOCS_URL, __version__
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
 
@@ -39,9 +39,17 @@ def artifact_location(path: str) -> dict:
     return {"uri": quote(posix, safe="/"), "uriBaseId": SRCROOT}
 
 
+def help_uri(rule_id: str) -> str:
+    """The rule's section of docs/rules.md."""
+    from gym_scaffold.rules import doc_anchor
+
+    return f"{DOCS_URL}rules.md#{doc_anchor(rule_id)}"
+
+
 def _rule_descriptor(rule) -> dict:
     descriptor = {
         "id": rule.id,
+        "helpUri": help_uri(rule.id),
         "shortDescription": {"text": rule.summary},
         "defaultConfiguration": {"level": rule.severity},
     }
@@ -85,7 +93,7 @@ def build(result: Result, rules: Iterable | None = None, *, show_notes: bool = T
             continue
         if problem.rule not in index:  # an id outside the registry still gets a descriptor
             index[problem.rule] = len(descriptors)
-            descriptors.append({"id": problem.rule})
+            descriptors.append({"id": problem.rule, "helpUri": help_uri(problem.rule)})
         results.append(_result(problem, index[problem.rule]))
     driver = {
         "name": "gym-scaffold",

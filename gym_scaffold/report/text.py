@@ -18,6 +18,8 @@ def _plural(count: int, word: str) -> str:
 def summary_line(result: Result, *, show_notes: bool = True) -> str:
     files = len(result.files_checked)
     parts = [f"{_plural(result.errors, 'error')}", f"{_plural(result.warnings, 'warning')}"]
+    if result.baselined:
+        parts.append(f"{len(result.baselined)} baselined")
     skipped = len(result.files_skipped)
     checked = f"checked {_plural(files, 'file')}"
     if skipped:

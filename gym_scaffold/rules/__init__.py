@@ -4,6 +4,7 @@ Each module has
     ID        the rule id printed after every problem, e.g. "placeholder-value"
     SEVERITY  "error" or "warning": the usual severity of its problems
     SUMMARY   one line for `gym-scaffold rules`
+    SEVERITY_CONTEXT  (optional) when its problems take another severity, in one line
     a docstring: what the rule checks and why, then a failing and a passing example
 and, when the rule looks at configs, `check(view) -> Iterator[Problem]` taking a
 `gym_scaffold.config.model.ConfigView`. Rules whose problems arise while loading or
@@ -71,6 +72,12 @@ class Rule:
         return hasattr(self.module, "check")
 
     @property
+    def severity_context(self) -> str | None:
+        """When the rule reports with another severity than SEVERITY, e.g. "warning when
+        one file is checked on its own" (the module's SEVERITY_CONTEXT, if any)."""
+        return getattr(self.module, "SEVERITY_CONTEXT", None)
+
+    @property
     def fixable(self) -> str:
         """"safe" or "unsafe" when the module has a `fix` (validate --fix), else "no"."""
         return getattr(self.module, "FIX", "no") if hasattr(self.module, "fix") else "no"
@@ -100,6 +107,20 @@ def all_rules() -> tuple[Rule, ...]:
             )
         )
     return tuple(sorted(found, key=lambda rule: rule.id))
+
+
+@cache
+def rule_ids() -> frozenset[str]:
+    """Every rule id, without importing the rules: a rule's id is its module's name with
+    dashes (tests/test_rules_command.py holds every module to that)."""
+    return frozenset(
+        info.name.replace("_", "-") for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")
+    )
+
+
+def doc_anchor(rule_id: str) -> str:
+    """The anchor of the rule's section in docs/rules.md (a Markdown heading's slug)."""
+    return re.sub(r"[^a-z0-9_-]", "", rule_id.lower())
 
 
 def rule_by_id(rule_id: str) -> Rule | None:

@@ -44,21 +44,26 @@ from collections.abc import Iterator
 
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.schemas import INVALID_VALUE, did_you_mean, schema_problems
 
-ID = INVALID_VALUE
+# gym_scaffold.schemas is imported where it is used: the schema engine imports this
+# module for its ID.
+ID = "invalid-value"
 SEVERITY = "error"
 SUMMARY = "types (as NeMo Gym reads them), ranges and accepted values, with a did-you-mean"
 
 
 def _hint(name: str | None, allowed: tuple[str, ...]) -> str | None:
+    from gym_scaffold import schemas
+
     if not allowed:
         return None
-    guess = did_you_mean(name, allowed, cutoff=0.5)
+    guess = schemas.did_you_mean(name, allowed, cutoff=0.5)
     if guess:
         return f"did you mean {guess!r}?"
     return "accepted: " + ", ".join(allowed)
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    return schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))
+    from gym_scaffold import schemas
+
+    return schemas.schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))

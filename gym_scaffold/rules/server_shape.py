@@ -46,21 +46,25 @@ from typing import TYPE_CHECKING
 
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.schemas import SERVER_SHAPE, SchemaError, did_you_mean, schema_problems
 
 if TYPE_CHECKING:
+    from gym_scaffold import schemas
     from gym_scaffold.fix import Fix, FixContext
 
-ID = SERVER_SHAPE
+# gym_scaffold.schemas is imported where it is used: the schema engine imports this
+# module for its ID.
+ID = "server-shape"
 SEVERITY = "error"
 SUMMARY = (
     "instance -> exactly one server type -> exactly one implementation; server types spelled right"
 )
 
 
-def _hint(error: SchemaError) -> str | None:
+def _hint(error: schemas.SchemaError) -> str | None:
+    from gym_scaffold import schemas
+
     if error.kind == "near-miss":
-        guess = did_you_mean(error.name, error.allowed)
+        guess = schemas.did_you_mean(error.name, error.allowed)
         return f"did you mean {guess!r}?" if guess else "server types: " + ", ".join(error.allowed)
     if error.kind in ("two-server-types", "implementations"):
         return "split it into one instance per server"
@@ -70,7 +74,9 @@ def _hint(error: SchemaError) -> str | None:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    return schema_problems(view, ID, _hint)
+    from gym_scaffold import schemas
+
+    return schemas.schema_problems(view, ID, _hint)
 
 
 FIX = "safe"

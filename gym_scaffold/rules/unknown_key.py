@@ -36,12 +36,13 @@ from typing import TYPE_CHECKING
 
 from gym_scaffold.config.model import ConfigView
 from gym_scaffold.problem import Problem
-from gym_scaffold.schemas import UNKNOWN_KEY, did_you_mean, schema_problems
 
 if TYPE_CHECKING:
     from gym_scaffold.fix import Fix, FixContext
 
-ID = UNKNOWN_KEY
+# gym_scaffold.schemas is imported where it is used: the schema engine imports this
+# module for its ID.
+ID = "unknown-key"
 SEVERITY = "error"
 SUMMARY = (
     "keys an implementation, dataset or instance does not have (NeMo Gym would drop them silently)"
@@ -49,7 +50,9 @@ SUMMARY = (
 
 
 def _hint(name: str | None, allowed: tuple[str, ...]) -> str | None:
-    guess = did_you_mean(name, allowed)
+    from gym_scaffold import schemas
+
+    guess = schemas.did_you_mean(name, allowed)
     if guess:
         return f"did you mean {guess!r}?"
     shown = [key for key in allowed if not key.startswith("_")] or list(allowed)
@@ -60,7 +63,9 @@ def _hint(name: str | None, allowed: tuple[str, ...]) -> str | None:
 
 
 def check(view: ConfigView) -> Iterator[Problem]:
-    return schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))
+    from gym_scaffold import schemas
+
+    return schemas.schema_problems(view, ID, lambda error: _hint(error.name, error.allowed))
 
 
 FIX = "unsafe"
@@ -69,6 +74,7 @@ def fix(problem: Problem, context: FixContext) -> Fix | None:
     """The key renamed to its did-you-mean when that is the one known key it is a typo of
     (at most two letters dropped, added, changed or swapped) and the mapping does not set
     that key already. Unsafe: the value starts being used."""
+    from gym_scaffold import schemas
     from gym_scaffold.edits import Replacement
     from gym_scaffold.fix import Fix, Replace, typo_candidates
     from gym_scaffold.schemas import schema_errors
@@ -94,7 +100,7 @@ def fix(problem: Problem, context: FixContext) -> Fix | None:
     if error is None or not isinstance(error.name, str) or entry.node.value != error.name:
         return None
     close = typo_candidates(error.name, error.allowed)
-    if len(close) != 1 or did_you_mean(error.name, error.allowed) != close[0]:
+    if len(close) != 1 or schemas.did_you_mean(error.name, error.allowed) != close[0]:
         return None
     candidate = close[0]
     siblings = {getattr(key, "value", None) for key, _ in entry.parent.value}

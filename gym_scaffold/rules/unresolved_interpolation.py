@@ -53,6 +53,10 @@ from gym_scaffold.problem import Problem, Severity, shorten
 ID = "unresolved-interpolation"
 SEVERITY = "error"
 SUMMARY = "a ${...} reference that resolves nowhere (typo, or an endpoint env.yaml configures in part)"
+SEVERITY_CONTEXT = (
+    "a note, in file and whole-checkout mode, for an endpoint env.yaml does not configure at all; "
+    "always an error in a --config run"
+)
 
 _ENDPOINT_KEY = re.compile(r"^(?P<endpoint>.+?)_(?:base_url|api_key|model_name|model)$")
 
