@@ -46,7 +46,7 @@ from typing import Any
 
 from gym_scaffold.config.includes import RULE_INCLUDE
 from gym_scaffold.config.loader import DataPath
-from gym_scaffold.config.model import SERVER_TYPES, ConfigView, iter_servers
+from gym_scaffold.config.model import ConfigView, iter_servers
 from gym_scaffold.derived_schemas import RunSchemas, run_schemas
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.rules import missing_key
@@ -63,7 +63,6 @@ from gym_scaffold.schema_files import (
     validator,
 )
 from gym_scaffold.schema_messages import (
-    INSTANCE_DIRECTIVES,
     ErrorConverter,
     SchemaError,
     shape_checks,
@@ -133,58 +132,6 @@ def _includes_followed(view: ConfigView, data: dict) -> bool:
     return True
 
 
-def _has_directive(node: Any) -> bool:
-    return isinstance(node, dict) and any(d in node for d in INSTANCE_DIRECTIVES)
-
-
-def _required_severity(
-    view: ConfigView, data: dict, error: SchemaError, all_partial: bool
-) -> str | None:
-    """The severity of a missing key, or None when `required` does not apply there."""
-    path = error.path
-    if any(isinstance(part, int) for part in path):
-        return "error"  # a dataset entry: lists are replaced whole, so the entry is complete
-    if all_partial:
-        return None
-    node: Any = data
-    for part in path:
-        if _has_directive(node):
-            return None
-        found, node = value_at(node, (part,))
-        if not found:
-            return None
-    if _has_directive(node):
-        return None
-    if view.run_mode or len(path) < 3 or path[1] not in SERVER_TYPES:
-        return "error"
-    found, body = value_at(data, path[:3])
-    if not isinstance(body, dict):
-        return "error"
-    relative = server_schema_path(view, path[1], str(path[2]), body.get("entrypoint"))
-    required = run_schemas(view).required_keys(relative) if relative else frozenset()
-    includes = bool(data.get("config_paths"))
-    # An implementation that requires nothing of its own (as many derived from app.py
-    # do) cannot tell an overlay from a declaration: without entrypoint it is an overlay.
-    if "entrypoint" not in body and (includes or not (relative and required and required <= body.keys())):
-        # An overlay, composed with other files in a run. In a file with includes the
-        # server may be declared by a file those pull in further down (or a run adds).
-        return None
-    if "entrypoint" not in body and _declared_elsewhere(view, path[:3]):
-        return None  # an overlay of a block another config of the checkout declares
-    if len(path) == 3 and error.name in ("entrypoint", "domain"):
-        return "error"
-    return "warning"
-
-
-def _declared_elsewhere(view: ConfigView, block: DataPath) -> bool:
-    """Whether another config of the checkout declares this server block (with its
-    `entrypoint`); the view's index records the answer for the result cache."""
-    if view.checkout is None or view.run_mode:
-        return False
-    instance, server_type, implementation = map(str, block)
-    return view.checkout.declares(instance, server_type, implementation)
-
-
 def schema_errors(view: ConfigView) -> list[SchemaError]:
     """Every schema error of this view, computed once and kept in `view.cache`."""
     cached = view.cache.get(_CACHE_KEY)
@@ -228,7 +175,7 @@ def _compute(view: ConfigView) -> list[SchemaError]:
             continue
         seen.add(key)
         if error.rule == missing_key.ID:
-            severity = _required_severity(view, data, error, all_partial)
+            severity = missing_key.severity(view, data, error, all_partial)  # the rule decides
             if severity is None:
                 continue
             if severity != error.severity:

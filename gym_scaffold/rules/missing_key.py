@@ -33,9 +33,14 @@ Passing:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from gym_scaffold.config.model import ConfigView
+from gym_scaffold.config.model import COPY, INHERIT_FROM, SERVER_TYPES, ConfigView
 from gym_scaffold.problem import Problem
+
+if TYPE_CHECKING:
+    from gym_scaffold.config.loader import DataPath
+    from gym_scaffold.schema_messages import SchemaError
 
 # gym_scaffold.schemas is imported where it is used: the schema engine imports this
 # module for its ID.
@@ -63,3 +68,61 @@ def check(view: ConfigView) -> Iterator[Problem]:
     from gym_scaffold import schemas
 
     return schemas.schema_problems(view, ID, lambda error: _hint(error.name, error.path, error.severity))
+
+
+def _has_directive(node: Any) -> bool:
+    return isinstance(node, dict) and (INHERIT_FROM in node or COPY in node)
+
+
+def severity(
+    view: ConfigView, data: dict, error: SchemaError, all_partial: bool
+) -> str | None:
+    """The severity of a missing key, or None when `required` does not apply there. The
+    schema engine's shared pass asks it of every missing key (`all_partial`: the view is
+    env.yaml, or a file whose includes were not all read)."""
+    from gym_scaffold.derived_schemas import run_schemas
+    from gym_scaffold.schema_messages import value_at
+    from gym_scaffold.schemas import server_schema_path
+
+    path = error.path
+    if any(isinstance(part, int) for part in path):
+        return "error"  # a dataset entry: lists are replaced whole, so the entry is complete
+    if all_partial:
+        return None
+    node: Any = data
+    for part in path:
+        if _has_directive(node):
+            return None
+        found, node = value_at(node, (part,))
+        if not found:
+            return None
+    if _has_directive(node):
+        return None
+    if view.run_mode or len(path) < 3 or path[1] not in SERVER_TYPES:
+        return "error"
+    found, body = value_at(data, path[:3])
+    if not isinstance(body, dict):
+        return "error"
+    relative = server_schema_path(view, path[1], str(path[2]), body.get("entrypoint"))
+    required = run_schemas(view).required_keys(relative) if relative else frozenset()
+    includes = bool(data.get("config_paths"))
+    # An implementation that requires nothing of its own (as many derived from app.py
+    # do) cannot tell an overlay from a declaration: without entrypoint it is an overlay.
+    if "entrypoint" not in body and (includes or not (relative and required and required <= body.keys())):
+        # An overlay, composed with other files in a run. In a file with includes the
+        # server may be declared by a file those pull in further down (or a run adds).
+        return None
+    if "entrypoint" not in body and _declared_elsewhere(view, path[:3]):
+        return None  # an overlay of a block another config of the checkout declares
+    if len(path) == 3 and error.name in ("entrypoint", "domain"):
+        return "error"
+    return "warning"
+
+
+def _declared_elsewhere(view: ConfigView, block: DataPath) -> bool:
+    """Whether another config of the checkout declares this server block (with its
+    `entrypoint`); the view's index records the answer for the result cache."""
+    if view.checkout is None or view.run_mode:
+        return False
+    instance, server_type, implementation = map(str, block)
+    return view.checkout.declares(instance, server_type, implementation)
