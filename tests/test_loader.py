@@ -59,6 +59,9 @@ def test_plain_scalars_are_typed_as_omegaconf_types_them(text):
         parsed = yaml.safe_load(source)
     except yaml.YAMLError:
         return  # not a plain scalar in this position
+    except ValueError:  # an integer PyYAML cannot read (`0x_`): we report it instead
+        assert load_text(source, "t.yaml").problems
+        return
     if not isinstance(parsed, dict) or "value" not in parsed:
         return
     expected = OmegaConf.to_container(OmegaConf.create(source))["value"]
@@ -68,6 +71,14 @@ def test_plain_scalars_are_typed_as_omegaconf_types_them(text):
     got = doc.data["value"]
     assert type(got) is type(expected)
     assert got == expected or (got != got and expected != expected)  # NaN
+
+
+@pytest.mark.parametrize("text", ["0x_", "0b_", "-0x__", "+0b_"])
+def test_an_integer_with_no_digits_is_reported_not_read(text):
+    with pytest.raises(ValueError):
+        yaml.safe_load(f"value: {text}\n")  # what NeMo Gym's loader does with it
+    (problem,) = load_text(f"value: {text}\n", "t.yaml").problems
+    assert problem.rule == "yaml-syntax" and "no digits" in problem.message and problem.line == 1
 
 
 def test_positions_of_keys_and_values_are_one_based():

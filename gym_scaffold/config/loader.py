@@ -293,8 +293,14 @@ class _Builder:
         if tag == _PLAIN:
             value = resolve_plain(text)
             if isinstance(value, str) and text[:1] in _NUMBER_START and _INT.match(text):
-                # More digits than Python converts (4300): PyYAML, hence NeMo Gym, fails on it.
-                self._report(node, yaml_syntax.ID, f"integer with {len(text)} digits: too long to be read")
+                # YAML 1.1 calls it an integer, but it cannot be read as one: PyYAML, hence
+                # NeMo Gym, fails on it. Either no digits after a prefix (`0x_`), or more
+                # digits than Python converts (4300).
+                if not text.replace("_", "").lstrip("+-").removeprefix("0x").removeprefix("0b"):
+                    message = f"{text!r} reads as an integer with no digits: NeMo Gym cannot load it"
+                    self._report(node, yaml_syntax.ID, message, "quote it to make it a string")
+                else:
+                    self._report(node, yaml_syntax.ID, f"integer with {len(text)} digits: too long to be read")
             return value
         if tag == _YAML + "str":
             return text
