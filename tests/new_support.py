@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import yaml
 from typing_extensions import Self
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,6 +89,10 @@ def make_gym_tree(root: Path, *, git_repo: bool = True, gitignore: str | None = 
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "checkout")
     return root
+
+
+def load_yaml(path: Path):
+    return yaml.safe_load(path.read_text())
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
