@@ -88,17 +88,19 @@ def require_peer_validates(cmd: list[str], cwd: Path) -> None:
         sys.exit(2)
 
 
-def lay_out_corpus(corpus: Path, into: Path) -> Path:
-    """A copy of the corpus YAML files with the repository's layout (empty files from FILES.txt)."""
+def lay_out_corpus(corpus: Path, into: Path, pattern: str = "*.yaml") -> Path:
+    """A copy of the corpus files matching `pattern` (its YAML files unless told) with the
+    repository's layout (empty files from FILES.txt)."""
     for line in (corpus / "FILES.txt").read_text().splitlines():
         rel = line.strip()
         if rel and not rel.endswith("/"):
             (into / rel).parent.mkdir(parents=True, exist_ok=True)
             (into / rel).touch()
-    for source in corpus.rglob("*.yaml"):
-        target = into / source.relative_to(corpus)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    for source in corpus.rglob(pattern):
+        if source.is_file() and source.name != "FILES.txt":
+            target = into / source.relative_to(corpus)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
     return into
 
 
