@@ -244,15 +244,14 @@ class ChatOnlyUpstream(_LocalServer):
         self.seen: list[dict] = []
         upstream = self
         unauthorized = self.UNAUTHORIZED[shape]
+        expected = f"Bearer {key}" if api_key_header == "Authorization" else key  # the key header's value
 
         class Handler(_JSONHandler):
             def do_POST(self) -> None:
                 body = self._body()
                 path, _, query = self.path.partition("?")
                 upstream.seen.append({"path": path, "query": query, "headers": dict(self.headers), "body": body})
-                sent = self.headers.get(api_key_header, "")
-                expected = f"Bearer {key}" if api_key_header == "Authorization" else key
-                if sent != expected:
+                if self.headers.get(api_key_header, "") != expected:
                     return self._send(401, unauthorized)
                 if api_version is not None and f"api-version={api_version}" not in query.split("&"):
                     return self._send(404, {"error": {"code": "404", "message": "Resource not found"}})
@@ -284,9 +283,7 @@ class ChatOnlyUpstream(_LocalServer):
             def do_GET(self) -> None:
                 path = self.path.partition("?")[0]
                 upstream.seen.append({"path": path, "query": "", "headers": dict(self.headers), "body": None})
-                sent = self.headers.get(api_key_header, "")
-                expected = f"Bearer {key}" if api_key_header == "Authorization" else key
-                if sent != expected:
+                if self.headers.get(api_key_header, "") != expected:
                     return self._send(401, unauthorized)
                 if path.endswith("/models"):
                     return self._send(200, {"object": "list", "data": [{"id": "e2e-configured-model", "object": "model"}]})
