@@ -69,6 +69,21 @@ DRIVER = SERVER_SETUP + textwrap.dedent(
 )
 
 
+def assert_generated_tests_pass(nemo_gym_python: Path, gym: Path) -> None:
+    """The tests generated for server NAME pass under nemo-gym's Python, from the checkout root."""
+    tests = subprocess.run(
+        [str(nemo_gym_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", f"responses_api_models/{NAME}"],
+        cwd=gym,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
+
+
 def drive(nemo_gym_python: Path, gym: Path, driver_script: str) -> dict:
     """Run a driver (SERVER_SETUP + its requests) for the generated server NAME; what it printed."""
     driver = gym.parent / "drive.py"
@@ -120,25 +135,7 @@ def test_generated_server_under_nemo_gym(
     assert KEY not in done.stdout + done.stderr
 
     # The generated tests, under NeMo Gym's pytest settings (asyncio_mode=auto, strict markers).
-    tests = subprocess.run(
-        [
-            str(nemo_gym_python),
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"responses_api_models/{NAME}",
-        ],
-        cwd=gym,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
-    assert " passed" in tests.stdout and "failed" not in tests.stdout
+    assert_generated_tests_pass(nemo_gym_python, gym)
 
     # The generated server, configured from the generated config and env.yaml, against a real
     # OpenAI-compatible server on 127.0.0.1.
@@ -238,14 +235,4 @@ def test_generated_tests_of_every_template_pass_under_nemo_gym(
         args += ["--base-url", "https://res.openai.azure.com/openai/deployments/dep"]
     done = run_cli(args, cwd=gym, env=env)
     assert done.returncode == 0, done.stderr
-    tests = subprocess.run(
-        [str(nemo_gym_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", f"responses_api_models/{NAME}"],
-        cwd=gym,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
-    assert " passed" in tests.stdout and "failed" not in tests.stdout
+    assert_generated_tests_pass(nemo_gym_python, gym)
