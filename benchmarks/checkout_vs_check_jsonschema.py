@@ -28,11 +28,13 @@ import hashlib
 import statistics
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from validate_vs_check_jsonschema import (  # noqa: E402 - the sibling benchmark's helpers
+    alternate,
     bin_path,
     corpus_arguments,
     lay_out_corpus,
@@ -123,18 +125,16 @@ def main() -> int:
         for name in TARGETS:
             counter = iter(range(10**6))
 
-            def our_cmd(name: str = name, counter=counter) -> list[str]:
+            def our_run(name: str = name, counter=counter) -> tuple[float, int]:
                 if name.endswith("cold"):  # a fresh cache directory: nothing derived yet
                     fresh = cold_caches / str(next(counter))
-                    return ["env", f"XDG_CACHE_HOME={fresh}", ours, "validate", "--no-cache", "-q", "."]
-                return ["env", f"XDG_CACHE_HOME={warm_cache}", ours, "validate", "-q", "."]
+                    return timed(["env", f"XDG_CACHE_HOME={fresh}", ours, "validate", "--no-cache", "-q", "."], root)
+                return timed(["env", f"XDG_CACHE_HOME={warm_cache}", ours, "validate", "-q", "."], root)
 
-            timed(our_cmd(), root), timed(their_cmd, root)  # warm the OS file cache (and ours)
-            our_runs, their_runs = [], []
-            for _ in range(args.runs):
-                our_runs.append(timed(our_cmd(), root)[0])
-                their_runs.append(timed(their_cmd, root)[0])
-            our_wall, their_wall = statistics.median(our_runs), statistics.median(their_runs)
+            # the first run of each warms the OS file cache (and ours)
+            our_runs, their_runs = alternate(our_run, partial(timed, their_cmd, root), args.runs)
+            our_wall = statistics.median(t for t, _ in our_runs)
+            their_wall = statistics.median(t for t, _ in their_runs)
             ratio = our_wall / their_wall
             ok = ratio <= TARGETS[name]
             failed |= not ok

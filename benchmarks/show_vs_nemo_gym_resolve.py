@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validate_vs_check_jsonschema import lay_out_corpus  # noqa: E402 - the sibling benchmark's helper
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("GYM_SCAFFOLD_CORPUS") or REPO.parent / "shared" / "corpus" / "nemo-gym")
 CONFIG = "benchmarks/osworld/configs/osworld_agent_nano_omni.yaml"
@@ -29,17 +32,9 @@ TARGET = 0.2
 
 
 def lay_out(root: Path, corpus: Path) -> None:
-    """The corpus as the tests lay it out: its YAML files and an empty file for every other path."""
-    for line in (corpus / "FILES.txt").read_text().splitlines():
-        rel = line.strip()
-        if rel and not rel.endswith("/"):
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).touch()
-    for source in corpus.rglob("*"):
-        if source.is_file() and source.name != "FILES.txt":
-            target = root / source.relative_to(corpus)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+    """The corpus as the tests lay it out: all its files and an empty file for every other
+    path; and an env.yaml."""
+    lay_out_corpus(corpus, root, pattern="*")
     (root / "env.yaml").write_text(ENV)
 
 

@@ -25,13 +25,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path(os.environ.get("GYM_SCAFFOLD_CORPUS") or REPO.parent / "shared" / "corpus" / "nemo-gym")
 ONE_FILE = "responses_api_models/openai_model/configs/OpenAI/gpt-4.1-2025-04-14.yaml"
 TARGETS = {"one file": 0.6, "corpus": 0.5, "corpus, cached": 0.5}
 HEAVY_MODULES = ("openai", "copier", "pydantic")
+T = TypeVar("T")
 
 
 def bin_path(name: str) -> str:
@@ -42,6 +46,17 @@ def bin_path(name: str) -> str:
 # Both tools run as installed tools do: with compiled bytecode (a wheel install writes
 # it). PYTHONDONTWRITEBYTECODE, if set, would recompile every module on every run.
 RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def alternate(first: Callable[[], T], second: Callable[[], T], runs: int) -> tuple[list[T], list[T]]:
+    """The results of `runs` calls of `first` and of `second`, after one call of each to warm
+    the caches; alternating, so a change in the machine's load falls on both alike."""
+    first(), second()
+    first_runs, second_runs = [], []
+    for _ in range(runs):
+        first_runs.append(first())
+        second_runs.append(second())
+    return first_runs, second_runs
 
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
@@ -73,17 +88,19 @@ def require_peer_validates(cmd: list[str], cwd: Path) -> None:
         sys.exit(2)
 
 
-def lay_out_corpus(corpus: Path, into: Path) -> Path:
-    """A copy of the corpus YAML files with the repository's layout (empty files from FILES.txt)."""
+def lay_out_corpus(corpus: Path, into: Path, pattern: str = "*.yaml") -> Path:
+    """A copy of the corpus files matching `pattern` (its YAML files unless told) with the
+    repository's layout (empty files from FILES.txt)."""
     for line in (corpus / "FILES.txt").read_text().splitlines():
         rel = line.strip()
         if rel and not rel.endswith("/"):
             (into / rel).parent.mkdir(parents=True, exist_ok=True)
             (into / rel).touch()
-    for source in corpus.rglob("*.yaml"):
-        target = into / source.relative_to(corpus)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+    for source in corpus.rglob(pattern):
+        if source.is_file() and source.name != "FILES.txt":
+            target = into / source.relative_to(corpus)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
     return into
 
 
@@ -132,11 +149,7 @@ def main() -> int:
               f"{'peak RSS (MiB) ours / theirs':>30}")
         failed = False
         for name, (our_cmd, their_cmd) in cases.items():
-            timed(our_cmd, root), timed(their_cmd, root)  # warm the file cache
-            our_runs, their_runs = [], []
-            for _ in range(args.runs):
-                our_runs.append(timed(our_cmd, root))
-                their_runs.append(timed(their_cmd, root))
+            our_runs, their_runs = alternate(partial(timed, our_cmd, root), partial(timed, their_cmd, root), args.runs)
             our_wall = statistics.median(t for t, _ in our_runs)
             their_wall = statistics.median(t for t, _ in their_runs)
             ratio = our_wall / their_wall

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from corpus_support import CORPUS, CORPUS_PRESENT, NO_CORPUS
+from new_support import clean_env, make_gym_tree
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,19 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: f
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# For the tests of `new` and its templates (a test module may define its own instead).
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """An environment for the CLI with its own template home, so no test sees another's."""
+    return clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "template-home"))
+
+
+@pytest.fixture
+def gym(tmp_path: Path) -> Path:
+    """A fresh NeMo Gym checkout (a git repository) to generate servers into."""
+    return make_gym_tree(tmp_path / "Gym")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import yaml
+from typing_extensions import Self
+
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"  # one Copier template: copier.yml, _shared/, a subdirectory per kind
 
@@ -88,6 +91,10 @@ def make_gym_tree(root: Path, *, git_repo: bool = True, gitignore: str | None = 
     return root
 
 
+def load_yaml(path: Path):
+    return yaml.safe_load(path.read_text())
+
+
 def snapshot(root: Path) -> dict[str, bytes | None]:
     """Every path under root with its content (None for directories), .git excluded."""
     state: dict[str, bytes | None] = {}
@@ -148,37 +155,31 @@ def responses_payload(text: str, model: str) -> dict:
     }
 
 
-class Upstream:
-    """A real HTTP server on 127.0.0.1 answering /v1/responses like OpenAI; records requests."""
+class _JSONHandler(BaseHTTPRequestHandler):
+    """Reads and answers JSON, quietly (no access log on the test's stderr)."""
 
-    def __init__(self, answer: str = "upstream says hi") -> None:
-        self.seen: list[dict] = []
-        upstream = self
+    def _body(self) -> dict:
+        return json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(
-                    self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}"
-                )
-                upstream.seen.append(
-                    {
-                        "path": self.path,
-                        "authorization": self.headers.get("Authorization"),
-                        "body": body,
-                    }
-                )
-                payload = json.dumps(responses_payload(answer, body.get("model", ""))).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+    def _send(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-            def log_message(self, *args: object) -> None:
-                pass
+    def log_message(self, *args: object) -> None:
+        pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+class _LocalServer:
+    """A real HTTP server on 127.0.0.1 (a free port) serving `handler` on a thread; a
+    context manager, or start() and stop()."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.root = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> None:
@@ -188,8 +189,38 @@ class Upstream:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
-class ChatOnlyUpstream:
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Upstream(_LocalServer):
+    """A real HTTP server on 127.0.0.1 answering /v1/responses like OpenAI; records requests."""
+
+    def __init__(self, answer: str = "upstream says hi") -> None:
+        self.seen: list[dict] = []
+        upstream = self
+
+        class Handler(_JSONHandler):
+            def do_POST(self) -> None:
+                body = self._body()
+                upstream.seen.append(
+                    {
+                        "path": self.path,
+                        "authorization": self.headers.get("Authorization"),
+                        "body": body,
+                    }
+                )
+                self._send(200, responses_payload(answer, body.get("model", "")))
+
+        super().__init__(Handler)
+        self.base_url = self.root + "/v1"
+
+
+class ChatOnlyUpstream(_LocalServer):
     """A provider that serves only Chat Completions (404 at /responses), like vLLM, NIM,
     OpenRouter or Ollama; with `api_key_header="api-key"` and an `api_version`, like an Azure
     deployment, which also refuses a request without them. Asked with tools, it calls the
@@ -213,15 +244,14 @@ class ChatOnlyUpstream:
         self.seen: list[dict] = []
         upstream = self
         unauthorized = self.UNAUTHORIZED[shape]
+        expected = f"Bearer {key}" if api_key_header == "Authorization" else key  # the key header's value
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_JSONHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+                body = self._body()
                 path, _, query = self.path.partition("?")
                 upstream.seen.append({"path": path, "query": query, "headers": dict(self.headers), "body": body})
-                sent = self.headers.get(api_key_header, "")
-                expected = f"Bearer {key}" if api_key_header == "Authorization" else key
-                if sent != expected:
+                if self.headers.get(api_key_header, "") != expected:
                     return self._send(401, unauthorized)
                 if api_version is not None and f"api-version={api_version}" not in query.split("&"):
                     return self._send(404, {"error": {"code": "404", "message": "Resource not found"}})
@@ -253,35 +283,13 @@ class ChatOnlyUpstream:
             def do_GET(self) -> None:
                 path = self.path.partition("?")[0]
                 upstream.seen.append({"path": path, "query": "", "headers": dict(self.headers), "body": None})
-                sent = self.headers.get(api_key_header, "")
-                expected = f"Bearer {key}" if api_key_header == "Authorization" else key
-                if sent != expected:
+                if self.headers.get(api_key_header, "") != expected:
                     return self._send(401, unauthorized)
                 if path.endswith("/models"):
                     return self._send(200, {"object": "list", "data": [{"id": "e2e-configured-model", "object": "model"}]})
                 self._send(404, {"detail": "Not Found"})
 
-            def _send(self, status: int, payload: dict) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.root = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 # --- a Python 3.12 environment with nemo-gym, cached between runs ----------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,24 @@ PROVIDERS = {
 }
 
 
+def assert_key_verdict(checked: subprocess.CompletedProcess[str], diagnosis: dict, key_is_right: bool) -> None:
+    """doctor's verdict on the key the upstream was given: ok with the right one; with a wrong
+    one, exit 1 and a fix that names the env.yaml entry to correct."""
+    if key_is_right:
+        assert checked.returncode == 0, checked.stdout
+        assert diagnosis["category"] == "ok"
+    else:
+        assert checked.returncode == 1
+        assert diagnosis["category"] == "invalid_api_key"
+        assert "policy_api_key" in diagnosis["fix"]
+
+
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
 @pytest.mark.parametrize("key_is_right", [True, False])
 def test_doctor_on_a_generated_server(tmp_path: Path, provider: str, key_is_right: bool) -> None:
     command, header, api_version, path, shape = PROVIDERS[provider]
     key = KEYS[provider]
-    upstream = ChatOnlyUpstream(key, api_key_header=header, api_version=api_version, shape=shape)
-    upstream.start()
-    try:
+    with ChatOnlyUpstream(key, api_key_header=header, api_version=api_version, shape=shape) as upstream:
         gym = make_gym_tree(tmp_path / "Gym")
         used_key = key if key_is_right else key[:-6] + "fedcba"
         env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), E2E_KEY=used_key)
@@ -49,27 +60,18 @@ def test_doctor_on_a_generated_server(tmp_path: Path, provider: str, key_is_righ
         assert used_key not in checked.stdout + checked.stderr
         report = json.loads(checked.stdout)
         (diagnosis,) = report["diagnoses"]
+        assert_key_verdict(checked, diagnosis, key_is_right)
         if key_is_right:
-            assert checked.returncode == 0, checked.stdout
-            assert diagnosis["category"] == "ok"
             posts = [seen for seen in upstream.seen if seen["body"] is not None]
             assert posts and posts[-1]["path"] == path + "/chat/completions"  # chat, not /responses
             if provider.startswith("azure"):
                 assert posts[-1]["query"] == "api-version=2024-10-21"
                 assert posts[-1]["headers"]["api-key"] == key
-        else:
-            assert checked.returncode == 1
-            assert diagnosis["category"] == "invalid_api_key"
-            assert "policy_api_key" in diagnosis["fix"]
-    finally:
-        upstream.stop()
 
 
 def test_doctor_names_a_missing_azure_api_version(tmp_path: Path) -> None:
     key = KEYS["azure"]
-    upstream = ChatOnlyUpstream(key, api_key_header="api-key", api_version="2024-10-21")
-    upstream.start()
-    try:
+    with ChatOnlyUpstream(key, api_key_header="api-key", api_version="2024-10-21") as upstream:
         gym = make_gym_tree(tmp_path / "Gym")
         env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), AZURE_OPENAI_API_KEY=key)
         url = upstream.root + "/openai/deployments/" + MODEL
@@ -85,16 +87,12 @@ def test_doctor_names_a_missing_azure_api_version(tmp_path: Path) -> None:
         assert "api-version" in diagnosis["message"]
         assert "default_query: {api-version: ...} under policy_model.responses_api_models.azure_deployment_model" in diagnosis["fix"]
         assert upstream.seen == []  # found without a request
-    finally:
-        upstream.stop()
 
 
 @pytest.mark.parametrize("key_is_right", [True, False])
 def test_doctor_on_a_vllm_model_server(tmp_path: Path, key_is_right: bool) -> None:
     key = "vllm-secret-0123456789"  # vLLM started with --api-key
-    upstream = ChatOnlyUpstream(key)
-    upstream.start()
-    try:
+    with ChatOnlyUpstream(key) as upstream:
         gym = make_gym_tree(tmp_path / "Gym")
         env = clean_env(
             GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), VLLM_API_KEY=key if key_is_right else key + "x"
@@ -106,23 +104,14 @@ def test_doctor_on_a_vllm_model_server(tmp_path: Path, key_is_right: bool) -> No
         checked = run_cli(["doctor", "--config", config, "--format", "json"], gym, env)
         (diagnosis,) = json.loads(checked.stdout)["diagnoses"]
         assert upstream.seen[0]["path"] == "/v1/models" and upstream.seen[0]["body"] is None
+        assert_key_verdict(checked, diagnosis, key_is_right)
         if key_is_right:
-            assert checked.returncode == 0, checked.stdout
-            assert diagnosis["category"] == "ok"
             assert upstream.seen[-1]["path"] == "/v1/chat/completions"
-        else:
-            assert checked.returncode == 1
-            assert diagnosis["category"] == "invalid_api_key"
-            assert "policy_api_key" in diagnosis["fix"]
-    finally:
-        upstream.stop()
 
 
 def test_doctor_fix_names_the_prefixed_key(tmp_path: Path) -> None:
     key = KEYS["nim"]
-    upstream = ChatOnlyUpstream(key, shape="nim")
-    upstream.start()
-    try:
+    with ChatOnlyUpstream(key, shape="nim") as upstream:
         gym = make_gym_tree(tmp_path / "Gym")
         env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), NVIDIA_API_KEY=key[:-6] + "fedcba")
         args = ["new", "openai-model", "--no-input", "--provider", "nim", "--env-prefix", "judge",
@@ -133,5 +122,3 @@ def test_doctor_fix_names_the_prefixed_key(tmp_path: Path) -> None:
         (diagnosis,) = json.loads(checked.stdout)["diagnoses"]
         assert diagnosis["category"] == "invalid_api_key"
         assert "judge_api_key in env.yaml" in diagnosis["fix"]
-    finally:
-        upstream.stop()

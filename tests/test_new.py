@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from new_support import (
     TEMPLATES,
-    clean_env,
     git,
+    load_yaml,
     make_gym_tree,
     run_cli,
     snapshot,
@@ -27,20 +26,6 @@ from gym_scaffold import scaffold
 from gym_scaffold.answers import parse_answers
 
 KEY = "sk-proj-TESTabcdefghijklmnopqrstuvwxyz0123456789"  # a fake key
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "template-home"))
-
-
-@pytest.fixture
-def gym(tmp_path: Path) -> Path:
-    return make_gym_tree(tmp_path / "Gym")
-
-
-def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text())
 
 
 EXPECTED_FILES = {

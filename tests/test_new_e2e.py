@@ -29,9 +29,10 @@ MODEL = "e2e-configured-model"
 NAME = "e2e_model"
 
 # Runs inside the nemo-gym environment, from the checkout root, with no arguments of its own
-# (NeMo Gym reads sys.argv). Builds the server from the generated config merged with the
-# generated env.yaml, as ng_run would, then drives it through FastAPI's TestClient.
-DRIVER = textwrap.dedent(
+# (NeMo Gym reads sys.argv). Builds `server` from the generated config merged with the
+# generated env.yaml, as ng_run would; each driver below drives it through FastAPI's TestClient
+# and prints its findings as one line of JSON.
+SERVER_SETUP = textwrap.dedent(
     """
     import json
     import sys
@@ -53,6 +54,11 @@ DRIVER = textwrap.dedent(
         global_config_dict=OmegaConf.create({{}}),
     )
     server = {cls}Server(config=config, server_client=client)
+    """
+)
+
+DRIVER = SERVER_SETUP + textwrap.dedent(
+    """
     with TestClient(server.setup_webserver()) as http:
         first = http.post("/v1/responses", json={{"input": "hello", "model": "caller-model"}})
         second = http.post("/v1/responses", json={{"input": "again"}})
@@ -61,6 +67,38 @@ DRIVER = textwrap.dedent(
     )
     """
 )
+
+
+def assert_generated_tests_pass(nemo_gym_python: Path, gym: Path) -> None:
+    """The tests generated for server NAME pass under nemo-gym's Python, from the checkout root."""
+    tests = subprocess.run(
+        [str(nemo_gym_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", f"responses_api_models/{NAME}"],
+        cwd=gym,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
+
+
+def drive(nemo_gym_python: Path, gym: Path, driver_script: str) -> dict:
+    """Run a driver (SERVER_SETUP + its requests) for the generated server NAME; what it printed."""
+    driver = gym.parent / "drive.py"
+    driver.write_text(driver_script.format(name=NAME, cls="E2eModel"))
+    run = subprocess.run(
+        [str(nemo_gym_python), str(driver)],
+        cwd=gym,
+        env=clean_env(PYTHONPATH=str(gym)),  # NeMo Gym runs servers with the checkout importable
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-6000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +117,8 @@ def nemo_gym_python() -> Path:
 
 @pytest.fixture
 def upstream():
-    server = Upstream(answer="hello from the upstream")
-    server.start()
-    yield server
-    server.stop()
+    with Upstream(answer="hello from the upstream") as server:
+        yield server
 
 
 def test_generated_server_under_nemo_gym(
@@ -99,41 +135,11 @@ def test_generated_server_under_nemo_gym(
     assert KEY not in done.stdout + done.stderr
 
     # The generated tests, under NeMo Gym's pytest settings (asyncio_mode=auto, strict markers).
-    tests = subprocess.run(
-        [
-            str(nemo_gym_python),
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"responses_api_models/{NAME}",
-        ],
-        cwd=gym,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
-    assert " passed" in tests.stdout and "failed" not in tests.stdout
+    assert_generated_tests_pass(nemo_gym_python, gym)
 
     # The generated server, configured from the generated config and env.yaml, against a real
     # OpenAI-compatible server on 127.0.0.1.
-    driver = tmp_path / "drive.py"
-    driver.write_text(DRIVER.format(name=NAME, cls="E2eModel"))
-    run = subprocess.run(
-        [str(nemo_gym_python), str(driver)],
-        cwd=gym,
-        env=clean_env(PYTHONPATH=str(gym)),  # NeMo Gym runs servers with the checkout importable
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-6000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = drive(nemo_gym_python, gym, DRIVER)
     assert result["status"] == [200, 200]
     assert result["body"]["output"][0]["content"][0]["text"] == "hello from the upstream"
 
@@ -147,33 +153,14 @@ def test_generated_server_under_nemo_gym(
 
 # A tool call through the generated server: the agent's first request offers a tool, the model
 # calls it, the agent sends the call and its output back with the call id.
-TOOL_DRIVER = textwrap.dedent(
+TOOL_DRIVER = SERVER_SETUP + textwrap.dedent(
     """
-    import json
-    import sys
-
-    from fastapi.testclient import TestClient
-    from omegaconf import OmegaConf
-
-    from nemo_gym.config_types import BaseServerConfig
     from nemo_gym.openai_utils import NeMoGymResponse
-    from nemo_gym.server_utils import ServerClient
-    from responses_api_models.{name}.app import {cls}Server, {cls}ServerConfig
 
-    merged = OmegaConf.merge(
-        OmegaConf.load("responses_api_models/{name}/configs/{name}.yaml"), OmegaConf.load("env.yaml")
-    )
-    block = OmegaConf.to_container(merged, resolve=True)["policy_model"]["responses_api_models"]["{name}"]
-    config = {cls}ServerConfig(host="127.0.0.1", port=8099, name="policy_model", **block)
-    client = ServerClient(
-        head_server_config=BaseServerConfig(host="127.0.0.1", port=11000),
-        global_config_dict=OmegaConf.create({{}}),
-    )
     tool = {{
         "type": "function", "name": "get_weather", "description": "Weather in a city", "strict": True,
         "parameters": {{"type": "object", "properties": {{"city": {{"type": "string"}}}}, "required": ["city"]}},
     }}
-    server = {cls}Server(config=config, server_client=client)
     with TestClient(server.setup_webserver()) as http:
         asked = [{{"role": "user", "content": "Weather in Paris?"}}]
         first = http.post("/v1/responses", json={{"input": asked, "tools": [tool], "instructions": "Use tools."}})
@@ -206,9 +193,7 @@ CHAT_PROVIDERS = {
 @pytest.mark.parametrize("provider", sorted(CHAT_PROVIDERS))
 def test_chat_completions_provider_under_nemo_gym(tmp_path: Path, nemo_gym_python: Path, provider: str) -> None:
     extra, header, api_version, path = CHAT_PROVIDERS[provider]
-    upstream = ChatOnlyUpstream(KEY, api_key_header=header, api_version=api_version)
-    upstream.start()
-    try:
+    with ChatOnlyUpstream(KEY, api_key_header=header, api_version=api_version) as upstream:
         gym = make_gym_tree(tmp_path / "Gym")
         env = clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "home"), E2E_KEY=KEY)
         args = [
@@ -219,19 +204,7 @@ def test_chat_completions_provider_under_nemo_gym(tmp_path: Path, nemo_gym_pytho
         assert done.returncode == 0, done.stderr
         assert f"Validated responses_api_models/{NAME}/configs/{NAME}.yaml: no problems" in done.stdout
 
-        driver = tmp_path / "drive.py"
-        driver.write_text(TOOL_DRIVER.format(name=NAME, cls="E2eModel"))
-        run = subprocess.run(
-            [str(nemo_gym_python), str(driver)],
-            cwd=gym,
-            env=clean_env(PYTHONPATH=str(gym)),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-6000:]
-        result = json.loads(run.stdout.strip().splitlines()[-1])
+        result = drive(nemo_gym_python, gym, TOOL_DRIVER)
         assert result["status"] == [200, 200]
         assert result["call"]["call_id"] == "call_e2e_42" and result["call"]["name"] == "get_weather"
         assert result["final"]["output"][-1]["content"][0]["text"] == "it is 18 C, sunny"
@@ -249,8 +222,6 @@ def test_chat_completions_provider_under_nemo_gym(tmp_path: Path, nemo_gym_pytho
             assert first["query"] == "api-version=2024-10-21"
         if provider == "openrouter":
             assert first["headers"]["X-Title"] == "gym-e2e"
-    finally:
-        upstream.stop()
 
 
 @pytest.mark.parametrize("template", ["azure-openai-model", "vllm-model"])
@@ -264,14 +235,4 @@ def test_generated_tests_of_every_template_pass_under_nemo_gym(
         args += ["--base-url", "https://res.openai.azure.com/openai/deployments/dep"]
     done = run_cli(args, cwd=gym, env=env)
     assert done.returncode == 0, done.stderr
-    tests = subprocess.run(
-        [str(nemo_gym_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", f"responses_api_models/{NAME}"],
-        cwd=gym,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
-    assert " passed" in tests.stdout and "failed" not in tests.stdout
+    assert_generated_tests_pass(nemo_gym_python, gym)

@@ -8,25 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from new_support import clean_env, make_gym_tree, run_cli, snapshot
+from new_support import load_yaml, run_cli, snapshot
 
 CORPUS_VLLM = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "nemo-gym" / "responses_api_models" / "vllm_model"
 KEY = "0123456789abcdef0123456789abcdef"  # a fake Azure key
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return clean_env(GYM_SCAFFOLD_TEMPLATE_HOME=str(tmp_path / "template-home"))
-
-
-@pytest.fixture
-def gym(tmp_path: Path) -> Path:
-    return make_gym_tree(tmp_path / "Gym")
-
-
-def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text())
 
 
 def files_of(server: Path) -> set[str]:

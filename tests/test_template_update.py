@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from new_support import (
     TEMPLATES,
     clean_env,
     copy_template_as_git_repo,
     git,
+    load_yaml,
     make_gym_tree,
     run_cli,
 )
@@ -25,10 +25,6 @@ COPIER = [sys.executable, "-m", "copier"]
 APP_JINJA = Path("_shared") / "forwarder_app.py.jinja"
 USER_LINE = "# my own note, kept across updates\n"
 TEMPLATE_LINE = "# New in the template: a line every generated server gets.\n"
-
-
-def load_yaml(path: Path):
-    return yaml.safe_load(path.read_text())
 
 
 def copier(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
