@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from gym_scaffold import urls
+
 ENV_KEYS = ("policy_base_url", "policy_api_key", "policy_model_name")
 _ENV_PREFIX = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -27,9 +29,16 @@ def env_keys(prefix: str) -> tuple[str, str, str]:
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INSTANCE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _MODEL = re.compile(r"^\S+$")
-_URL = re.compile(
-    r"^https?://(?:[^/?#@\s]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^/?#:@\s\[\]]+)(?::[0-9]{1,5})?(?:[/?#]\S*)?$"
-)
+_NOT_A_URL = frozenset({urls.WHITESPACE, urls.UNPARSEABLE, urls.NO_SCHEME, urls.BAD_SCHEME, urls.NO_HOST})
+
+
+def _is_http_url(url: str) -> bool:
+    """An http(s) URL with a host, as urls.inspect_url (validate's and doctor's check) sees it.
+    Advice such as a missing /v1 is validate's to give, on the config written."""
+    faults, _ = urls.inspect_url(url)
+    return not any(fault.kind in _NOT_A_URL for fault in faults)
+
+
 _API_VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(-preview)?$|^preview$|^latest$")
 # Top-level keys NeMo Gym reads as settings, plus the env.yaml keys the config interpolates.
 RESERVED_TOP_LEVEL = frozenset(
@@ -242,7 +251,7 @@ class ServerAnswers(BaseModel):
     @classmethod
     def _base_url(cls, value: str) -> str:
         # vllm-model takes a comma-separated list (data-parallel replicas); checked per URL.
-        if not value or not all(_URL.match(url.strip()) for url in value.split(",")):
+        if not value or not all(_is_http_url(url.strip()) for url in value.split(",")):
             raise ValueError("must be an http:// or https:// URL with a host, e.g. https://api.openai.com/v1")
         return value
 
