@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from corpus_support import CORPUS, needs_corpus
 from new_support import load_yaml, run_cli, snapshot
 
-CORPUS_VLLM = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "nemo-gym" / "responses_api_models" / "vllm_model"
+CORPUS_VLLM = CORPUS / "responses_api_models" / "vllm_model"  # NeMo Gym's own vllm_model server
 KEY = "0123456789abcdef0123456789abcdef"  # a fake Azure key
 
 
@@ -82,6 +83,7 @@ def test_azure_refusals_name_the_option(gym: Path, env: dict[str, str], args: li
     assert snapshot(gym) == before
 
 
+@needs_corpus
 def test_vllm_model_validates_against_vllm_model(gym: Path, env: dict[str, str]) -> None:
     # A real checkout has NeMo Gym's vllm_model, which the generated server builds on.
     shutil.copytree(CORPUS_VLLM, gym / "responses_api_models" / "vllm_model")
