@@ -298,14 +298,14 @@ class Validator:
 
     def _check_all(self, files: list[Path], env: EnvFile | None) -> Iterator[tuple[Result, Outcome | None]]:
         """`check_file` of each of `files`, in order."""
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if workers < 2 or len(files) < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
+            for path in files:  # a commit's few files: not worth a pool (nor its imports)
+                yield self.check_file(path, env)
+            return
         import concurrent.futures
         import multiprocessing
 
-        workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if workers < 2 or len(files) < PARALLEL_MIN_FILES or "fork" not in multiprocessing.get_all_start_methods():
-            for path in files:
-                yield self.check_file(path, env)
-            return
         # Workers are forked: they share what is loaded here (the rules, the schema engine,
         # the checkout index), so load it all once, first.
         if self.index is not None:
