@@ -8,7 +8,8 @@ hand-written one are derived from their real app.py (with the imports it follows
                       in the cache (as after any earlier `validate`, `new` or export):
                       every schema built and written. Target: at most 1.0 s.
   export, unchanged - run again: built, compared, nothing written
-  export, cold      - a fresh XDG_CACHE_HOME: every app.py parsed (for information)
+  export, cold      - a fresh XDG_CACHE_HOME (a checkout seen for the first time): every
+                      app.py parsed, on every core. Target: at most 1.0 s.
 
 Usage: python benchmarks/schema_export.py [--runs N] [--corpus DIR]
 """
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validate_vs_check_jsonschema import RUN_ENV, bin_path, corpus_arguments, lay_out_corpus  # noqa: E402
 
 TARGET = 1.0
+TARGETED = ("export", "export, cold")
 SCHEMAS = Path(".gym-scaffold") / "schemas"
 
 
@@ -59,16 +61,15 @@ def main() -> int:
             shutil.rmtree(tree / SCHEMAS)
             times["export"].append(run_export(tree, warm))
             times["export, unchanged"].append(run_export(tree, warm))
-            if i < 3:
-                times["export, cold"].append(run_export(tree, Path(tmp) / f"cold-{i}"))
+            times["export, cold"].append(run_export(tree, Path(tmp) / f"cold-{i}"))
     print(f"corpus: {derived} implementations with a schema derived from app.py")
     status = 0
     for name, values in times.items():
         median = statistics.median(values)
         verdict = ""
-        if name == "export":
+        if name in TARGETED:
             verdict = f"  target <= {TARGET:.1f} s: {'ok' if median <= TARGET else 'MISSED'}"
-            status = 0 if median <= TARGET else 1
+            status = max(status, 0 if median <= TARGET else 1)
         print(f"{name:<20} median {median:6.3f} s  (min {min(values):.3f}, {len(values)} runs){verdict}")
     return status
 

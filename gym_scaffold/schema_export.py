@@ -40,6 +40,7 @@ from urllib.parse import urldefrag, urljoin
 from gym_scaffold import schema_files, schemas
 from gym_scaffold.config.model import SERVER_TYPES
 from gym_scaffold.discover import CONFIG_DIRS
+from gym_scaffold.parallel import fork_map
 
 DEST = Path(".gym-scaffold") / "schemas"  # relative to the checkout root
 ENV_SCHEMA = "env.schema.json"
@@ -54,6 +55,8 @@ _SCHEMA_VALUES = ("additionalProperties", "unevaluatedProperties", "items", "not
 _FIELD_POSITIONS = ("properties", "patternProperties", "additionalProperties", "items")
 _CONDITIONS = ("if", "not", "propertyNames", "contains")  # where a value is tested, not typed
 _DATASET_DEFS = tuple(f"/$defs/{name}" for name in ("dataset", "gitlab_identifier", "huggingface_identifier"))
+_PARALLEL_MIN = 32  # implementations: fewer are derived in this process
+
 _DIRECTIVE_PRESENT = {"anyOf": [{"required": ["_inherit_from"]}, {"required": ["_copy"]}]}
 
 
@@ -257,11 +260,15 @@ def build(root: Path, *, derived_cache: Path | None = None) -> dict[str, dict]:
     common = schemas.BASE_URI + schemas.SERVER_COMMON
     config_file = schemas.BASE_URI + schemas.CONFIG_FILE
     shared: dict = {}
-    found = {
-        (server_type, name): _implementation_document(root, server_type, name, derived_cache, shared)
-        for server_type in SERVER_TYPES
-        for name in implementations[server_type]
-    }
+    keys = [(server_type, name) for server_type in SERVER_TYPES for name in implementations[server_type]]
+    if len(keys) >= _PARALLEL_MIN:
+        from gym_scaffold import derive  # noqa: F401 - loaded once, before the workers fork
+    # A first export on a checkout parses every app.py: for NeMo Gym's 162, 1.20 s in one
+    # process, 0.67 s on 2 cores (benchmarks/schema_export.py, "export, cold").
+    documents_found = fork_map(
+        lambda key: _implementation_document(root, *key, derived_cache, shared), keys, min_items=_PARALLEL_MIN
+    )
+    found = dict(zip(keys, documents_found, strict=True))
     for uri, document, _ in found.values():
         if document is not None:
             documents[uri] = document

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gym_scaffold import discover
 from gym_scaffold.cache import Outcome, ResultCache, derived_schema_dir
 from gym_scaffold.config.model import SERVER_TYPES, ConfigView, EnvFile
+from gym_scaffold.parallel import fork_map
 from gym_scaffold.problem import Problem, Severity
 from gym_scaffold.result import Result
 from gym_scaffold.rules import env_file, not_a_config, unreadable
@@ -53,7 +54,6 @@ _GRAVITY = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 # A whole checkout is checked on several cores; small runs (a commit) stay in one process.
 PARALLEL_MIN_FILES = 64
-MAX_WORKERS = 4
 BATCH = 4  # files per task handed to a worker
 
 
@@ -298,34 +298,13 @@ class Validator:
 
     def _check_all(self, files: list[Path], env: EnvFile | None) -> Iterator[tuple[Result, Outcome | None]]:
         """`check_file` of each of `files`, in order."""
-        workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if workers < 2 or len(files) < PARALLEL_MIN_FILES or not hasattr(os, "fork"):
-            for path in files:  # a commit's few files: not worth a pool (nor its imports)
-                yield self.check_file(path, env)
-            return
-        import concurrent.futures
-        import multiprocessing
-
-        # Workers are forked: they share what is loaded here (the rules, the schema engine,
-        # the checkout index), so load it all once, first.
-        if self.index is not None:
-            self.index.built()
-        _warm_up()
-        global _FORKED
-        _FORKED = (self, env)
-        batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
-        context = multiprocessing.get_context("fork")
-        try:
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = [pool.submit(_check_batch, batch) for batch in batches]
-                for batch, future in zip(batches, futures, strict=True):
-                    try:
-                        done = future.result()
-                    except Exception:  # noqa: BLE001 - a failed worker's files are checked here
-                        done = [self.check_file(path, env) for path in batch]
-                    yield from done
-        finally:
-            _FORKED = None
+        if len(files) >= PARALLEL_MIN_FILES:
+            # Workers are forked: they share what is loaded here (the rules, the schema
+            # engine, the checkout index), so load it all once, first.
+            if self.index is not None:
+                self.index.built()
+            _warm_up()
+        return fork_map(lambda path: self.check_file(path, env), files, batch=BATCH, min_items=PARALLEL_MIN_FILES)
 
     def _checkout_index(self, files: list[Path]) -> Any:
         """The checkout index (gym_scaffold/checkout.py) of this run, built on first use."""
@@ -460,17 +439,6 @@ def _warm_up() -> None:
 
     _config_rules()
     schemas.validator(schemas.CONFIG_FILE)
-
-
-# The validator and env.yaml of the parallel run under way, for its forked workers
-# (they inherit it: nothing is pickled but the batches and their outcomes).
-_FORKED: tuple[Validator, EnvFile | None] | None = None
-
-
-def _check_batch(batch: list[Path]) -> list[tuple[Result, Outcome | None]]:
-    assert _FORKED is not None, "a worker of a forked pool"
-    validator, env = _FORKED
-    return [validator.check_file(path, env) for path in batch]
 
 
 def run_validate(options: ValidateOptions) -> Result:
