@@ -291,6 +291,40 @@ def test_suppression_of_a_rule_the_config_turns_off_is_not_unused(tmp_path, vali
     assert not lines_with(validate(cwd=root), "unused-suppression")
 
 
+AGENT = "responses_api_agents/simple_agent/configs/simple_agent.yaml"
+AGENT_CONFIG = """\
+my_agent:
+  responses_api_agents:
+    simple_agent:
+      entrypoint: app.py
+      model_server:
+        type: responses_api_models
+        name: judge_model  # gym-scaffold: ignore[server-reference]
+"""
+
+
+def test_a_run_of_several_configs_reports_no_unused_suppression(tmp_path, validate):
+    # The suppression hides what validate says of the file on its own (no config of the
+    # checkout defines judge_model); a run that adds a judge_model meets no such problem.
+    root = write_tree(tmp_path, {
+        AGENT: AGENT_CONFIG,
+        "responses_api_agents/simple_agent/app.py": "",
+        "responses_api_agents/simple_agent/requirements.txt": "-e nemo-gym[dev] @ ../../\n",
+        "judge.yaml": model_config(base_url="http://127.0.0.1:8000/v1").replace("policy_model", "judge_model"),
+        "env.yaml": f"policy_api_key: {KEY}\npolicy_model_name: gpt-4.1\n",
+        ".gitignore": "env.yaml\n",
+    })
+    whole = validate(cwd=root)
+    assert whole.returncode == 0 and not lines_with(whole, "server-reference"), whole.stdout
+    assert not lines_with(whole, "unused-suppression"), whole.stdout
+    (root / AGENT).write_text(AGENT_CONFIG.replace("  # gym-scaffold: ignore[server-reference]", ""))
+    assert lines_with(validate(cwd=root), "server-reference"), "the suppression hid a real problem"
+    (root / AGENT).write_text("# gym-scaffold: ignore-file[base-ulr]\n" + AGENT_CONFIG)
+    run = validate("--config", AGENT, "--config", "judge.yaml", cwd=root)
+    assert not lines_with(run, "unused-suppression"), run.stdout
+    assert lines_with(run, "invalid-suppression"), "a refused suppression is reported in every run"
+
+
 @pytest.mark.parametrize(
     ("comment", "message"),
     [

@@ -142,6 +142,7 @@ def _settings(
             ignore=settle.Choices.parse_rules("--ignore", ignore) or frozenset(),
             baseline=options.cwd / baseline if baseline is not None else None,
             update_baseline=update,
+            report_unused=not options.configs,
         )
     except settle.ConfigError as exc:
         raise _fail([str(problem) for problem in exc.problems]) from None

@@ -54,6 +54,9 @@ class Choices:
     ignore: frozenset[str] = frozenset()  # added to the configuration's `ignore`
     baseline: Path | None = None  # replaces the configuration's `baseline`
     update_baseline: bool = False
+    # False in a `--config` run: it checks files as parts of one run, and a suppression
+    # written for what `validate` reports of the file on its own may hide nothing there.
+    report_unused: bool = True
 
     @staticmethod
     def parse_rules(option: str, values: Iterable[str]) -> frozenset[str] | None:
@@ -196,7 +199,8 @@ def settle(
         if found is suppressions.NONE or not found.hides(settled):
             kept.append(settled)
     for found in files.all_suppressions():
-        for problem in [*found.invalid, *_unused(found, rules, files.relative(found.path))]:
+        unused = _unused(found, rules, files.relative(found.path)) if choices.report_unused else ()
+        for problem in [*found.invalid, *unused]:
             settled = chosen(problem)
             if settled is not None:
                 kept.append(settled)
