@@ -160,7 +160,7 @@ class SchemaDeriver:
             if isinstance(node.value, str):  # a forward reference: "MyModel"
                 try:
                     parsed = ast.parse(node.value, mode="eval").body
-                except SyntaxError:
+                except (SyntaxError, ValueError, MemoryError, RecursionError):  # not a type
                     return {}
                 return self.type_schema(module, parsed, depth + 1)
             return {}

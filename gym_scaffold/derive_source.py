@@ -58,6 +58,8 @@ def parse_module(path: Path, source: bytes) -> SourceModule:
         tree = ast.parse(source, filename=str(path))
     except (SyntaxError, ValueError) as exc:
         raise DeriveError(f"{path}: cannot parse: {exc}") from None
+    except (MemoryError, RecursionError):  # nesting deeper than Python's parser takes
+        raise DeriveError(f"{path}: cannot parse: nested too deeply") from None
     classes: dict[str, ast.ClassDef] = {}
     imports: dict[str, tuple[str, str]] = {}
     aliases: dict[str, ast.expr] = {}

@@ -83,6 +83,21 @@ def test_no_config_class_and_syntax_errors(tmp_path):
         derive.derive_uncached(broken)
 
 
+def test_nesting_deeper_than_pythons_parser_takes_is_a_derive_error(tmp_path):
+    class_text = "from nemo_gym.base_resources_server import BaseResourcesServerConfig\n" \
+        "class C(BaseResourcesServerConfig):\n    a: int = 1\n"
+    deep = tmp_path / "resources_servers" / "deep" / "app.py"
+    deep.parent.mkdir(parents=True)
+    for depth in (3_000, 200_000):  # RecursionError, then MemoryError inside ast.parse
+        deep.write_text(f"x = {'-' * depth}1\n" + class_text)
+        with pytest.raises(derive.DeriveError, match="nested too deeply"):
+            derive.derive_uncached(deep, tmp_path)
+    # A forward reference that no parser takes accepts anything; the class is still read.
+    deep.write_text(class_text + f"    b: '{'-' * 200_000}1'\n")
+    schema = derive.derive_uncached(deep, tmp_path).schema
+    assert schema["properties"]["b"] == {} and schema["properties"]["a"]["default"] == 1
+
+
 def test_an_empty_source_has_no_config_class(tmp_path):
     app = tmp_path / "resources_servers" / "placeholder" / "app.py"
     app.parent.mkdir(parents=True)
