@@ -178,6 +178,14 @@ def test_dotted_path_prints_that_subtree(tmp_path, cli):
     assert proc.stdout == "" and "Traceback" not in proc.stderr
 
 
+def test_a_config_file_given_as_the_dotted_path_is_a_usage_error(tmp_path, cli):
+    tree(tmp_path, {CONFIG: MODEL})
+    proc = cli("show", CONFIG, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == f"gym-scaffold show: {CONFIG} is a file, not a dotted path: give config files with --config {CONFIG}\n"
+    assert cli("show", "--config", CONFIG, cwd=tmp_path).returncode == 0
+
+
 # -- broken configs still print -----------------------------------------------------------
 
 

@@ -32,6 +32,11 @@ def command(dotted_path: str | None, configs: tuple[Path, ...], env_file: Path |
     """
     from gym_scaffold.show import ShowError, ShowOptions, render_json, render_yaml, run_show
 
+    if dotted_path and dotted_path.endswith((".yaml", ".yml")) and ("/" in dotted_path or Path(dotted_path).is_file()):
+        # `show path/to/config.yaml`: the argument selects a part of the run, files are --config.
+        click.echo(f"gym-scaffold show: {dotted_path} is a file, not a dotted path: "
+                   f"give config files with --config {dotted_path}", err=True)
+        return 2
     try:
         shown = run_show(ShowOptions(configs=list(configs), env_file=env_file, select=dotted_path, defaults=not no_defaults))
     except ShowError as exc:
