@@ -9,6 +9,7 @@ alone, with the reason.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -182,16 +183,24 @@ def merge_schemas(text: str | None, schemas: dict[str, list[str]]) -> str:
 
 
 def update_settings(path: Path, schemas: dict[str, list[str]]) -> bool:
-    """Merge `schemas` into the settings file at `path`; whether it changed."""
+    """Merge `schemas` into the settings file at `path`; whether it changed.
+
+    A byte order mark and CRLF line ends (which VS Code reads) are kept as they were.
+    """
+    bom, newline = b"", "\n"
     try:
-        text: str | None = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        bom = codecs.BOM_UTF8 if data.startswith(codecs.BOM_UTF8) else b""
+        text: str | None = data[len(bom):].decode("utf-8")
     except FileNotFoundError:
         text = None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"cannot read {path}: {exc}") from None
+    if text is not None and "\r\n" in text:
+        newline, text = "\r\n", text.replace("\r\n", "\n")
     merged = merge_schemas(text, schemas)
     if merged == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(merged, encoding="utf-8")
+    path.write_bytes(bom + merged.replace("\n", newline).encode("utf-8"))
     return True

@@ -255,6 +255,19 @@ def test_settings_that_do_not_parse_are_left_alone(tree: Path, text: str) -> Non
     assert settings.read_text() == text
 
 
+@pytest.mark.parametrize(("bom", "newline"), [(b"\xef\xbb\xbf", "\n"), (b"", "\r\n"), (b"\xef\xbb\xbf", "\r\n")])
+def test_settings_keep_their_byte_order_mark_and_line_ends(tmp_path: Path, bom: bytes, newline: str) -> None:
+    settings = tmp_path / "settings.json"
+    settings.write_bytes(bom + USER_SETTINGS.replace("\n", newline).encode())
+    assert editor_settings.update_settings(settings, OURS)
+    data = settings.read_bytes()
+    assert data.startswith(bom) and not data[len(bom):].startswith(b"\xef\xbb\xbf")
+    text = data[len(bom):].decode()
+    assert text.count("\n") == text.count(newline)  # no line end of another kind
+    assert jsonc(text.replace("\r\n", "\n"))["yaml.schemas"] == {"kubernetes": "deploy/*.yaml", **OURS}
+    assert not editor_settings.update_settings(settings, OURS)  # once merged, left alone
+
+
 def test_the_command_merges_settings_once(tree: Path) -> None:
     settings = tree / ".vscode" / "settings.json"
     settings.parent.mkdir()
