@@ -325,6 +325,31 @@ def test_a_run_of_several_configs_reports_no_unused_suppression(tmp_path, valida
     assert lines_with(run, "invalid-suppression"), "a refused suppression is reported in every run"
 
 
+def test_a_suppression_only_a_run_needs_is_not_unused_in_the_files_own_check(tmp_path, validate):
+    # An unset environment variable is reported only in a --config run (where the config
+    # runs, it may be set): the file's own check meets nothing there to hide.
+    config = model_config(model="${oc.env:GYM_TEST_MODEL_NAME}  # gym-scaffold: ignore[unresolved-interpolation]")
+    root = write_tree(tmp_path, {CONFIG: config, "env.yaml": f"policy_base_url: http://127.0.0.1:8000/v1\n"
+                                 f"policy_api_key: {KEY}\n", ".gitignore": "env.yaml\n"})
+    alone = validate(cwd=root)
+    assert alone.returncode == 0 and not lines_with(alone, "unused-suppression"), alone.stdout
+    run = validate("--config", CONFIG, cwd=root)
+    assert run.returncode == 0 and not lines_with(run, "unresolved-interpolation"), run.stdout
+    (root / CONFIG).write_text(config.split("  #")[0] + "\n")
+    assert lines_with(validate("--config", CONFIG, cwd=root), "unresolved-interpolation"), "the suppression hid it"
+    # A rule that reports the same either way keeps its check (base-url hides nothing here).
+    (root / CONFIG).write_text(config.replace("entrypoint: app.py", "entrypoint: app.py  # gym-scaffold: ignore[base-url]"))
+    assert len(lines_with(validate(cwd=root), "unused-suppression")) == 1
+
+
+def test_the_rules_a_run_reports_more_of_are_those_the_docs_name():
+    from gym_scaffold.rules import all_rules, unused_suppression
+
+    dependent = sorted(rule.id for rule in all_rules() if rule.run_dependent)
+    named = unused_suppression.__doc__.split("reports\nmore in a run (")[1].split(")")[0]
+    assert dependent == named.split(", ")
+
+
 @pytest.mark.parametrize(
     ("comment", "message"),
     [

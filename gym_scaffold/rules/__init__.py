@@ -5,6 +5,9 @@ Each module has
     SEVERITY  "error" or "warning": the usual severity of its problems
     SUMMARY   one line for `gym-scaffold rules`
     SEVERITY_CONTEXT  (optional) when its problems take another severity, in one line
+    RUN_DEPENDENT  (optional) True when a `--config` run may report what the file checked
+              on its own does not: an inline suppression of it may serve that run, so it
+              is never reported as unused
     a docstring: what the rule checks and why, then a failing and a passing example
 and, when the rule looks at configs, `check(view) -> Iterator[Problem]` taking a
 `gym_scaffold.config.model.ConfigView`. Rules whose problems arise while loading or
@@ -76,6 +79,10 @@ class Rule:
         """When the rule reports with another severity than SEVERITY, e.g. "warning when
         one file is checked on its own" (the module's SEVERITY_CONTEXT, if any)."""
         return getattr(self.module, "SEVERITY_CONTEXT", None)
+
+    @property
+    def run_dependent(self) -> bool:
+        return getattr(self.module, "RUN_DEPENDENT", False)
 
     @property
     def fixable(self) -> str:

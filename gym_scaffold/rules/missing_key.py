@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 ID = "missing-key"
 SEVERITY = "error"
 SUMMARY = "required keys of servers, implementations and datasets"
+RUN_DEPENDENT = True  # a run reports a missing key of a block that a file on its own may leave to another
 SEVERITY_CONTEXT = (
     "warning for an implementation key when a file is checked on its own, since a run may supply it; "
     "error in a --config run"

@@ -29,6 +29,7 @@ from gym_scaffold.rules._values import iter_scalars, written_in_env_file
 ID = "missing-value"
 SEVERITY = "error"
 SUMMARY = "a `???` in env.yaml, or left unfilled in a --config run"
+RUN_DEPENDENT = True  # a run reports ??? left unfilled after every file and env.yaml are merged
 
 
 def _dotted(path: tuple) -> str:

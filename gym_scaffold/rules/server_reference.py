@@ -74,6 +74,7 @@ from gym_scaffold.problem import Problem, Severity, shorten
 ID = "server-reference"
 SEVERITY = "error"
 SUMMARY = "a {type, name} reference to an instance that does not exist or has another type"
+RUN_DEPENDENT = True  # a run reports references to instances that are not in the run
 
 RUN_SUPPLIED = "policy_model"  # the model config a run adds; references to it are fine
 _KIND = {

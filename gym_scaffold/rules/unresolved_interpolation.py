@@ -53,6 +53,7 @@ from gym_scaffold.problem import Problem, Severity, shorten
 ID = "unresolved-interpolation"
 SEVERITY = "error"
 SUMMARY = "a ${...} reference that resolves nowhere (typo, or an endpoint env.yaml configures in part)"
+RUN_DEPENDENT = True  # a run reports unset environment variables and keys missing from env.yaml
 SEVERITY_CONTEXT = (
     "a note, in file and whole-checkout mode, for an endpoint env.yaml does not configure at all; "
     "always an error in a --config run"

@@ -5,10 +5,11 @@ fixed, and then hides the next, unrelated problem of that rule on the same line.
 a suppression names must hide a problem where it stands, or the suppression is reported
 here. A rule the project configuration turns off (`ignore`, `select`, `per-file-ignores`,
 `severity = "off"`) or that the command line leaves out hides nothing either way and is
-not reported. Nor is anything in a `--config` run: a suppression is written for what
-`validate` reports of a file on its own (the pre-commit hook, a whole checkout), and a
-run that combines the file with others may not meet that problem. Settled after every
-other rule, in gym_scaffold/settle/.
+not reported. What a file's suppression hides can depend on how the file is checked: on
+its own (the pre-commit hook, a whole checkout) or combined with others in a `--config`
+run. So nothing is reported in a `--config` run, and a suppression of a rule that reports
+more in a run (missing-key, missing-value, server-reference, unresolved-interpolation) is
+never reported. Settled after every other rule, in gym_scaffold/settle/.
 
 Failing:
 

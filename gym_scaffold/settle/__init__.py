@@ -215,7 +215,7 @@ def settle(
 def _unused(found: suppressions.FileSuppressions, rules: Rules, relative: str | None) -> Iterable[Problem]:
     for suppression in found.suppressions:
         for rule in suppression.rules:
-            if rule in suppression.used or not rules.reports(rule, relative):
+            if rule in suppression.used or not rules.reports(rule, relative) or _run_dependent(rule):
                 continue
             where = "in this file" if suppression.target is None else "on its line"
             yield Problem(
@@ -227,6 +227,15 @@ def _unused(found: suppressions.FileSuppressions, rules: Rules, relative: str | 
                 f"the suppression of {rule} hides nothing {where}",
                 f"remove {rule} from the comment (no {rule} problem is reported there any more)",
             )
+
+
+def _run_dependent(rule_id: str) -> bool:
+    """Whether a `--config` run may report what this run does not (a suppression of it may
+    serve that run); rules are imported only when a suppression looks unused."""
+    from gym_scaffold.rules import rule_by_id
+
+    rule = rule_by_id(rule_id)
+    return rule is not None and rule.run_dependent
 
 
 def _apply_baseline(
