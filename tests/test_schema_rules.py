@@ -108,12 +108,13 @@ def test_a_declared_server_missing_an_implementation_key_is_a_warning_in_one_fil
     alone = problems(text)
     assert {(p.rule, p.severity) for p in alone} == {("missing-key", Severity.WARNING)}
     assert {p.message for p in alone} == {
-        f'missing required key "{key}"'
+        f'missing required key "{key}", unless the run supplies it'  # why it is a warning
         for key in ("base_url", "api_key", "return_token_id_information", "uses_reasoning_parser")
     }
     assert "???" in alone[0].hint
     run = problems(text, run_mode=True)
     assert {p.severity for p in run} == {Severity.ERROR}
+    assert all(p.message.endswith('"') for p in run)  # an error says no "unless"
 
 
 def test_overlays_and_partial_blocks_are_not_held_to_required():

@@ -32,11 +32,12 @@ Passing:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from gym_scaffold.config.model import COPY, INHERIT_FROM, SERVER_TYPES, ConfigView
-from gym_scaffold.problem import Problem
+from gym_scaffold.problem import Problem, Severity
 
 if TYPE_CHECKING:
     from gym_scaffold.config.loader import DataPath
@@ -68,7 +69,10 @@ def _hint(name: str | None, path: tuple, severity: str) -> str:
 def check(view: ConfigView) -> Iterator[Problem]:
     from gym_scaffold import schemas
 
-    return schemas.schema_problems(view, ID, lambda error: _hint(error.name, error.path, error.severity))
+    for problem in schemas.schema_problems(view, ID, lambda error: _hint(error.name, error.path, error.severity)):
+        if problem.severity is Severity.WARNING:  # say why it is not an error
+            problem = dataclasses.replace(problem, message=f"{problem.message}, unless the run supplies it")
+        yield problem
 
 
 def _has_directive(node: Any) -> bool:
