@@ -10,6 +10,7 @@ than it saves below a few dozen items.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -29,11 +30,13 @@ def fork_map(
 
     Items go to workers `batch` at a time, so a worker that meets the expensive items does
     not hold up the others. A batch whose worker failed is done again in this process, as
-    is everything when there are fewer than `min_items`, one core, or no fork.
+    is everything when there are fewer than `min_items`, one core, no fork, or other threads.
     """
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if workers < 2 or len(items) < min_items or not hasattr(os, "fork"):
-        yield from map(function, items)  # not worth a pool (nor its imports)
+    # Forking a process that runs other threads can copy a lock one of them holds, and
+    # the worker then waits for it forever.
+    if workers < 2 or len(items) < min_items or not hasattr(os, "fork") or threading.active_count() > 1:
+        yield from map(function, items)  # not worth a pool (nor its imports), or not safe
         return
     import concurrent.futures
     import multiprocessing

@@ -34,6 +34,21 @@ def test_a_few_items_stay_in_this_process() -> None:
 
 
 @needs_cores
+def test_a_process_running_other_threads_is_not_forked() -> None:
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        done = list(parallel.fork_map(square_and_pid, list(range(100)), min_items=10))
+    finally:
+        release.set()
+        other.join()
+    assert done == [(item * item, os.getpid()) for item in range(100)]
+
+
+@needs_cores
 def test_the_items_of_a_worker_that_died_are_done_here() -> None:
     parent = os.getpid()
 
