@@ -463,3 +463,52 @@ def test_local_hook_with_a_baseline_passes_known_problems_and_blocks_new_ones(
     assert len(reported) == 1 and reported[0].endswith("[unknown-key]"), output
     assert "1 baselined" in output
     assert commit_count(repo) == 2
+
+
+# --- the editor schemas, after checkouts and merges -----------------------------------------
+
+SCHEMA_EXPORT = "gym-scaffold-schema-export"
+QUIZ = "resources_servers/quiz/app.py"
+QUIZ_APP = """\
+from nemo_gym.base_resources_server import BaseResourcesServerConfig
+
+
+class QuizConfig(BaseResourcesServerConfig):
+    judge_url: str
+"""
+
+
+def test_schema_export_hook_keeps_editor_schemas_in_step_with_checkouts_and_merges(
+    hook_repo: HookRepo, store_env: dict[str, str], tmp_path: Path
+) -> None:
+    import json
+
+    files = {
+        ".gitignore": "__pycache__/\nenv.yaml\n",
+        ".pre-commit-config.yaml": precommit_config(hook_repo) + f"      - id: {SCHEMA_EXPORT}\n",
+        QUIZ: QUIZ_APP,
+    }
+    repo = make_repo(tmp_path / "user", files, commit=True)
+    hook_types = ("pre-commit", "post-checkout", "post-merge")
+    installed = run([*PRE_COMMIT, "install", *(f"--hook-type={kind}" for kind in hook_types)], repo, store_env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    schema = repo / ".gym-scaffold" / "schemas" / "resources_servers.schema.json"
+
+    def quiz_fields() -> set[str]:
+        return set(json.loads(schema.read_text())["$defs"]["derived.resources_servers.quiz"]["properties"])
+
+    def git_run(*args: str) -> None:
+        done = run(["git", *args], repo, store_env)  # git runs the installed hooks
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    assert not schema.exists()
+    git_run("checkout", "-q", "-b", "rounds")
+    assert {"judge_url"} <= quiz_fields() and "rounds" not in quiz_fields()
+    write(repo, QUIZ, QUIZ_APP + "    rounds: int = 3\n")
+    passed = commit(repo, store_env, QUIZ)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    git_run("checkout", "-q", "main")
+    assert "rounds" not in quiz_fields()
+    git_run("merge", "-q", "--ff-only", "rounds")
+    assert "rounds" in quiz_fields()
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""  # git ignores them

@@ -178,6 +178,15 @@ def test_the_command_writes_ignores_and_commits(tree: Path) -> None:
     listed = git(tree, "status", "--porcelain", "--untracked-files=all")
     assert all(f"?? .gym-scaffold/schemas/{name}" in listed for name in FILES)
     assert (tree / ".gitignore").read_text() == "cache/\n"  # the checkout's own is not touched
+    git(tree, "add", ".gym-scaffold")
+    git(tree, "commit", "-q", "-m", "the team commits its editor schemas")
+    plain = run_cli("schema", "export", cwd=tree, env=env)  # a teammate, or the checkout hook
+    assert plain.returncode == 0 and "ignores" not in plain.stdout, plain.stdout
+    assert not (dest / ".gitignore").exists()
+    (tree / "resources_servers" / "quiz" / "app.py").write_text(APP + "    rounds: int = 3\n")
+    assert run_cli("schema", "export", cwd=tree, env=env).returncode == 0
+    changed = git(tree, "status", "--porcelain", "--untracked-files=all")
+    assert " M .gym-scaffold/schemas/resources_servers.schema.json" in changed.splitlines(), changed
 
 
 def test_the_command_with_a_destination_outside_the_checkout(tree: Path, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ config class or cannot be parsed.
 
 `export` writes the schemas editors use as you type (gym_scaffold/schema_export.py) to
 `.gym-scaffold/schemas/` of the checkout, which git ignores (a .gitignore inside it) unless
-`--commit`;
+`--commit` (or git already tracks schemas there: they stay committed);
 `--editor vscode` points `.vscode/settings.json` at them. Exit 1 when a file cannot be
 written or the settings cannot be read (they are then left as they were).
 """
@@ -74,7 +74,8 @@ def export_command(dest: Path | None, editor: str | None, commit: bool) -> None:
     dest = (root / schema_export.DEST) if dest is None else dest.absolute()
     try:
         exported = schema_export.export(root, dest, derived_cache=derived_schema_dir(os.environ))
-        ignore_change = schema_export.set_ignored(dest, ignored=not commit)
+        # Without --commit, schemas the team already commits stay committed.
+        ignore_change = schema_export.set_ignored(dest, ignored=not commit and not schema_export.committed(root, dest))
     except OSError as exc:
         raise _failure(f"cannot write the schemas: {exc}") from None
     shown = _shown(dest)
