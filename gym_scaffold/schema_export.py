@@ -120,6 +120,44 @@ def _implementation_document(root: Path, server_type: str, name: str, derived_ca
     return uri, document, True
 
 
+def _own_references(documents: dict[str, dict], uri: str, document: dict) -> dict:
+    """`document`, or a copy whose common part (allOf) leaves alone the reference-named fields
+    its class types itself (`model_server: Optional[ModelServerRef] = None` takes null).
+
+    Every server's `model_server`, `judge_model_server`, ... must be a {type, name}
+    reference (server-common.schema.json's patternProperties); `validate` lets the class's
+    own type of such a field decide instead, and so must the editor. The copy refers to a
+    variant of server-common.schema.json whose pattern skips those names, added to
+    `documents`.
+    """
+    common = schemas.BASE_URI + schemas.SERVER_COMMON
+    patterns = documents[common]["$defs"]["server"].get("patternProperties", {})
+    typed = sorted(
+        name for name, node in document.get("properties", {}).items()
+        if isinstance(node, dict) and node and any(re.search(pattern, name) for pattern in patterns)
+    )
+    if not typed:
+        return document
+    variant_uri = f"{schemas.BASE_URI}server-common.own-{'.'.join(typed)}.schema.json"
+    if variant_uri not in documents:
+        variant = json.loads(json.dumps(documents[common]))
+        skip = "^(?!(?:" + "|".join(map(re.escape, typed)) + ")$).*?"
+        variant["$defs"]["server"]["patternProperties"] = {
+            f"{skip}(?:{pattern})": node for pattern, node in patterns.items()
+        }
+        documents[variant_uri] = variant
+
+    def retarget(part: Any) -> Any:  # an entry of the document's allOf
+        reference = part.get("$ref") if isinstance(part, dict) else None
+        if isinstance(reference, str):
+            target, fragment = urldefrag(urljoin(uri, reference))
+            if target == common:
+                return {**part, "$ref": f"{variant_uri}#{fragment}"}
+        return part
+
+    return {**document, "allOf": [retarget(part) for part in document.get("allOf", [])]}
+
+
 # -- bundling ------------------------------------------------------------------------------
 
 
@@ -271,7 +309,7 @@ def build(root: Path, *, derived_cache: Path | None = None) -> dict[str, dict]:
     found = dict(zip(keys, documents_found, strict=True))
     for uri, document, _ in found.values():
         if document is not None:
-            documents[uri] = document
+            documents[uri] = _own_references(documents, uri, document)
     for server_type in SERVER_TYPES:
         named: dict[str, Any] = {"_delete_key": {"$ref": bundle.ref(common, "/$defs/directive")}}
         fallback = bundle.ref(common, f"/$defs/{server_type}")

@@ -159,6 +159,30 @@ def test_a_misspelt_server_type_is_flagged_but_a_plain_mapping_is_not(tree: Path
         assert schema_messages.near_server_type(key), key  # never more than validate flags
 
 
+def test_a_reference_the_class_types_itself_follows_the_class_as_in_validate(tree: Path) -> None:
+    # responses_api_agents/pinchbench: `model_server: Optional[ModelServerRef] = None` and
+    # `model_server: null` in its config; validate accepts it, so must the editor.
+    from test_derive import OPTIONAL_REFS_APP
+
+    (tree / "responses_api_agents" / "bridge_agent").mkdir(parents=True)
+    (tree / "responses_api_agents" / "bridge_agent" / "app.py").write_text(OPTIONAL_REFS_APP)
+    check = validator(exported(tree)["responses_api_agents.schema.json"])
+    reference = {"type": "responses_api_models", "name": "policy_model"}
+    resources = {"type": "resources_servers", "name": "quiz"}
+
+    def bridge(**fields) -> dict:
+        return config({"resources_server": resources, "user_model_server": reference, **fields},
+                      "bridge_agent", "responses_api_agents")
+
+    assert check.is_valid(bridge(model_server=None, judge_model_server=None))
+    assert check.is_valid(bridge(model_server=reference))
+    assert not check.is_valid(bridge(model_server=5))
+    assert not check.is_valid(bridge(user_model_server=None))  # required by the class: a reference
+    # Another agent, whose class says nothing of model_server: the common rule holds.
+    assert not check.is_valid(config({"model_server": None}, "simple_agent", "responses_api_agents"))
+    assert check.is_valid(config({"model_server": reference}, "simple_agent", "responses_api_agents"))
+
+
 def test_the_command_writes_ignores_and_commits(tree: Path) -> None:
     env = clean_env(XDG_CACHE_HOME=str(tree.parent / "cache"))
     workdir = tree / "resources_servers"  # run from inside: the root is found
