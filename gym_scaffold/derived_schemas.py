@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gym_scaffold.config.model import ConfigView
+from gym_scaffold.discover import entrypoint_file
 from gym_scaffold.schema_files import (
     BASE_URI,
     IMPLEMENTATION_NAME,
@@ -62,18 +63,18 @@ class RunSchemas:
     ) -> tuple[str | None, tuple[Path, ...]]:
         """`derived/...` for the schema derived from the server's source, and the files read.
 
-        The source is the block's `entrypoint` when it names a Python file of the implementation
-        directory (langgraph_agent's reflection_agent.py), else `<root>/<type>/<impl>/app.py`.
+        The source is the block's `entrypoint`, the Python file NeMo Gym runs from the
+        implementation directory (langgraph_agent's reflection_agent.py, or
+        ../../resources_servers/legal_agent_bench/harbor_bridge.py), when it is one inside the
+        checkout; else `<root>/<type>/<impl>/app.py`.
         """
-        if not (isinstance(entrypoint, str) and entrypoint.endswith(".py") and IMPLEMENTATION_NAME.match(entrypoint)):
-            entrypoint = "app.py"
-        key = (server_type, implementation, entrypoint)
+        app = entrypoint_file(self.root, server_type, implementation, entrypoint)
+        key = (server_type, implementation, str(app))
         found = self.derived_paths.get(key)
         if found is not None:
             return found
         from gym_scaffold import derive
 
-        app = self.root / server_type / implementation / entrypoint
         found = (None, (app,))
         # os.path.isfile: Path.is_file raises on a name longer than the system takes (ENAMETOOLONG).
         if IMPLEMENTATION_NAME.match(implementation) and os.path.isfile(app):

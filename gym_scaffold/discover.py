@@ -1,4 +1,5 @@
-"""Which files `validate` looks at, and which directory is the NeMo Gym root."""
+"""Which files `validate` looks at, which directory is the NeMo Gym root, and which
+source file a server runs."""
 
 from __future__ import annotations
 
@@ -135,3 +136,14 @@ def display_path(path: Path, cwd: Path) -> str:
     if absolute.startswith(base.rstrip(os.sep) + os.sep):
         return absolute[len(base.rstrip(os.sep)) + 1 :]
     return str(path)
+
+
+def entrypoint_file(root: Path, server_type: str, implementation: str, entrypoint: object) -> Path:
+    """The source NeMo Gym runs for a block (`python <entrypoint>` in the implementation
+    directory): its `entrypoint` when that is a Python file inside the checkout, else app.py."""
+    directory = root / server_type / implementation
+    if isinstance(entrypoint, str) and entrypoint.endswith(".py") and not os.path.isabs(entrypoint):
+        source = Path(os.path.normpath(directory / entrypoint))
+        if str(source).startswith(os.path.join(os.path.normpath(root), "")):
+            return source
+    return directory / "app.py"

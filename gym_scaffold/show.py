@@ -190,6 +190,7 @@ class _Builder:
 
     def add_defaults(self) -> None:
         from gym_scaffold.defaults import field_defaults
+        from gym_scaffold.discover import entrypoint_file
 
         root = self.view.root
         if root is None or not isinstance(self.data, dict):
@@ -197,7 +198,7 @@ class _Builder:
         shared: dict = {}
         added = False
         for server in list(iter_servers(self.data)):
-            app = root / server.server_type / server.implementation / "app.py"
+            app = entrypoint_file(root, server.server_type, server.implementation, server.body.get("entrypoint"))
             if not app.is_file():
                 continue
             for name, default in field_defaults(app, root, shared).items():

@@ -268,3 +268,53 @@ def test_a_reference_the_class_declares_optional_may_be_null(tmp_path):
     (impl / "app.py").write_text("from elsewhere import BridgeAgent\n")
     found = [(p.line, p.rule) for p in _validate(tmp_path) if p.severity.value == "error"]
     assert found == [(6, "invalid-value"), (7, "invalid-value"), (8, "invalid-value")]
+
+
+BRIDGE_APP = (
+    "from responses_api_agents.relay_agent.app import RelayAgent, RelayAgentConfig\n"
+    "class BridgeConfig(RelayAgentConfig):\n"
+    "    bridge_port: int = 9000\n"
+    "class Bridge(RelayAgent):\n"
+    "    config: BridgeConfig\n"
+)
+RELAY_APP = (
+    "from nemo_gym.base_responses_api_agent import BaseResponsesAPIAgentConfig, SimpleResponsesAPIAgent\n"
+    "class RelayAgentConfig(BaseResponsesAPIAgentConfig):\n"
+    "    hops: int = 1\n"
+    "class RelayAgent(SimpleResponsesAPIAgent):\n"
+    "    config: RelayAgentConfig\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "value", "expected"),
+    [
+        # NeMo Gym runs `python <entrypoint>` in the implementation directory: the bridge's class.
+        ("../../resources_servers/bench/bridge.py", "9100", []),
+        ("../../resources_servers/bench/bridge.py", "nine", [(6, "invalid-value")]),
+        ("./bridge_here.py", "nine", [(6, "invalid-value")]),
+        # app.py's class knows no bridge_port.
+        ("app.py", "9100", [(6, "unknown-key")]),
+        # Outside the checkout: not read; app.py's class stands in.
+        ("../../../../outside/bridge.py", "9100", [(6, "unknown-key")]),
+        # Inside the checkout but missing: only the fields every agent has (and no false error).
+        ("../../resources_servers/bench/missing.py", "9100", []),
+    ],
+)
+def test_the_entrypoint_nemo_gym_runs_is_the_source_of_the_schema(tmp_path, entrypoint, value, expected):
+    root = tmp_path / "Gym"
+    relay = root / "responses_api_agents" / "relay_agent"
+    (relay / "configs").mkdir(parents=True)
+    (relay / "app.py").write_text(RELAY_APP)
+    (relay / "bridge_here.py").write_text(BRIDGE_APP)
+    (relay / "requirements.txt").write_text("")
+    (root / "resources_servers" / "bench").mkdir(parents=True)
+    (root / "resources_servers" / "bench" / "bridge.py").write_text(BRIDGE_APP)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "bridge.py").write_text(BRIDGE_APP)
+    (relay / "configs" / "relay.yaml").write_text(
+        "relay:\n  responses_api_agents:\n    relay_agent:\n"
+        f"      entrypoint: {entrypoint}\n      hops: 2\n      bridge_port: {value}\n"
+    )
+    found = [(p.line, p.rule) for p in _validate(root) if p.severity.value == "error" and p.rule != "server-directory"]
+    assert found == expected

@@ -301,6 +301,17 @@ def test_doctor_describes_origins_through_the_same_chain(tmp_path):
     assert describe(composed, path + ("entrypoint",)) == f"{'.'.join(path)}.entrypoint in {CONFIG}:4"
 
 
+def test_defaults_come_from_the_entrypoint_the_server_runs(tmp_path):
+    streaming = APP.replace("max_concurrent_requests: int = 32", "max_concurrent_requests: int = 4")
+    tree(tmp_path, {CONFIG: MODEL.replace("entrypoint: app.py", "entrypoint: streaming_app.py"),
+                    "responses_api_models/openai_model/streaming_app.py": streaming})
+    _, doc = show(tmp_path, CONFIG)
+    assert body(doc)["max_concurrent_requests"] == 4
+    assert body(doc, "origins")["max_concurrent_requests"] == (
+        "default of OpenAIModelServerConfig.max_concurrent_requests (responses_api_models/openai_model/streaming_app.py:9)"
+    )
+
+
 def test_no_defaults_prints_only_what_the_files_set(tmp_path, cli):
     tree(tmp_path, {CONFIG: MODEL})
     args = ("show", "--config", CONFIG, "--format", "json", "policy_model.responses_api_models.openai_model")
