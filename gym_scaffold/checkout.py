@@ -32,16 +32,18 @@ _DIRECTIVES = ("_inherit_from", "_copy")
 
 def scan_text(text: str) -> tuple[dict[str, set[str]], dict[str, str]]:
     """(instance -> server types, instance -> the source of its _inherit_from / _copy)."""
-    types, sources, _ = _scan(text)
+    types, sources, _, _ = _scan(text)
     return types, sources
 
 
-def _scan(text: str) -> tuple[dict[str, set[str]], dict[str, str], set[tuple[str, str, str]]]:
-    """scan_text, and the (instance, server type, implementation) blocks that have an
-    `entrypoint`: the instances the text declares rather than overlays."""
+def _scan(text: str) -> tuple[dict[str, set[str]], dict[str, str], set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    """scan_text; the (instance, server type, implementation) blocks that have an
+    `entrypoint`: the instances the text declares rather than overlays; and the
+    (server type, implementation, entrypoint) of each block-style entrypoint."""
     types: dict[str, set[str]] = {}
     sources: dict[str, str] = {}
     declared: set[tuple[str, str, str]] = set()
+    entrypoints: set[tuple[str, str, str]] = set()
     current: str | None = None
     child_indent: str | None = None
     server_type: str | None = None  # the server type block being read, and its implementation
@@ -86,6 +88,9 @@ def _scan(text: str) -> tuple[dict[str, set[str]], dict[str, str], set[tuple[str
                 field_indent = field_indent or indent
                 if indent == field_indent and key == "entrypoint":
                     declared.add((current, server_type, impl))
+                    value = child.group("value").strip().strip("'\"")
+                    if value:
+                        entrypoints.add((server_type, impl, value))
             continue
         server_type, impl_indent, impl = None, None, None
         if key in SERVER_TYPES:
@@ -95,7 +100,7 @@ def _scan(text: str) -> tuple[dict[str, set[str]], dict[str, str], set[tuple[str
             value = child.group("value").strip().strip("'\"")
             if value:
                 sources[current] = value.split(".")[0]
-    return types, sources, declared
+    return types, sources, declared, entrypoints
 
 
 class CheckoutIndex(dict):
@@ -106,6 +111,7 @@ class CheckoutIndex(dict):
 
     unknown_files: tuple[str, ...] = ()
     declared: frozenset[tuple[str, str, str]] = frozenset()
+    entrypoints: frozenset[tuple[str, str, str]] = frozenset()  # (server type, implementation, entrypoint)
 
 
 class LazyIndex(Mapping):
@@ -218,6 +224,7 @@ def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = re
     sources: dict[str, str] = {}
     unknown: list[str] = []
     declared: set[tuple[str, str, str]] = set()
+    entrypoints: set[tuple[str, str, str]] = set()
     for path in paths:
         raw = read(path)  # a FIFO or a huge file is not waited for; the loader reports it
         if raw is None:
@@ -226,8 +233,9 @@ def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = re
         if not text.strip():
             unknown.append(str(path))
             continue
-        found, inherited, blocks = _scan(text)
+        found, inherited, blocks, entries = _scan(text)
         declared |= blocks
+        entrypoints |= entries
         for name, kinds in found.items():
             types.setdefault(name, set()).update(kinds)
         for name, source in inherited.items():
@@ -244,6 +252,7 @@ def build_index(paths: Iterable[Path], read: Callable[[Path], bytes | None] = re
     index = CheckoutIndex((name, frozenset(kinds)) for name, kinds in types.items())
     index.unknown_files = tuple(unknown)
     index.declared = frozenset(declared)
+    index.entrypoints = frozenset(entrypoints)
     return index
 
 

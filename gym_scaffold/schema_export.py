@@ -55,6 +55,7 @@ _SCHEMA_VALUES = ("additionalProperties", "unevaluatedProperties", "items", "not
 _FIELD_POSITIONS = ("properties", "patternProperties", "additionalProperties", "items")
 _CONDITIONS = ("if", "not", "propertyNames", "contains")  # where a value is tested, not typed
 _DATASET_DEFS = tuple(f"/$defs/{name}" for name in ("dataset", "gitlab_identifier", "huggingface_identifier"))
+_OTHER_ENTRYPOINT = re.compile(rb"entrypoint\s*:\s*(?![\"']?app\.py\b)\S")
 _PARALLEL_MIN = 32  # implementations: fewer are derived in this process
 
 _DIRECTIVE_PRESENT = {"anyOf": [{"required": ["_inherit_from"]}, {"required": ["_copy"]}]}
@@ -97,20 +98,27 @@ def checkout_implementations(root: Path) -> dict[str, list[str]]:
     return found
 
 
-def _implementation_document(root: Path, server_type: str, name: str, derived_cache: Path | None,
-                             shared: dict) -> tuple[str, dict | None, bool]:
-    """(base URI, schema of the implementation's fields or None, whether it was derived)."""
-    relative = schemas.implementation_schema_path(server_type, name)
-    if relative is not None:
-        return schemas.BASE_URI + relative, schemas.schema(relative), False
+def _implementation_document(root: Path, server_type: str, name: str, source: Path | None,
+                             derived_cache: Path | None, shared: dict) -> tuple[str, dict | None, bool]:
+    """(base URI, schema of the implementation's fields or None, whether it was derived).
+
+    `source`: the file another entrypoint of the implementation names (None: app.py, or
+    the implementation's schema in `schemas/`, which applies whatever the entrypoint).
+    """
+    if source is None:
+        relative = schemas.implementation_schema_path(server_type, name)
+        if relative is not None:
+            return schemas.BASE_URI + relative, schemas.schema(relative), False
+        source = root / server_type / name / "app.py"
+        uri = f"{schemas.BASE_URI}derived/{server_type}/{name}.schema.json"
+    else:
+        uri = f"{schemas.BASE_URI}derived/{server_type}/{name}/{source.relative_to(root).as_posix()}.schema.json"
     from gym_scaffold import derive
 
-    app = root / server_type / name / "app.py"
-    uri = f"{schemas.BASE_URI}derived/{server_type}/{name}.schema.json"
-    if not os.path.isfile(app):
+    if not os.path.isfile(source):
         return uri, None, True
     try:
-        derived = derive.derive(app, root, cache=derived_cache, shared=shared)
+        derived = derive.derive(source, root, cache=derived_cache, shared=shared)
     except derive.DeriveError:
         return uri, None, True
     if derived.server_type not in (server_type, None):
@@ -118,6 +126,52 @@ def _implementation_document(root: Path, server_type: str, name: str, derived_ca
     document = dict(derived.schema)
     document.pop("$schema", None)
     return uri, document, True
+
+
+def _other_entrypoints(root: Path, implementations: dict[str, list[str]]) -> dict[tuple[str, str], dict[str, Path]]:
+    """(server type, implementation) -> {entrypoint as configs write it: the file it names},
+    for the blocks of the checkout's configs whose entrypoint is not the directory's app.py
+    (langgraph_agent's reflection_agent.py, aviary's client_app.py)."""
+    from gym_scaffold import checkout, discover
+    from gym_scaffold.safeio import read_or_none
+
+    def read(path: Path) -> bytes | None:  # only files naming another entrypoint are scanned
+        data = read_or_none(path)
+        return data if data is not None and _OTHER_ENTRYPOINT.search(data) else None
+
+    paths = [path for path in discover.default_targets(root) if path.name != discover.ENV_FILE_NAME]
+    found: dict[tuple[str, str], dict[str, Path]] = {}
+    for server_type, name, entrypoint in sorted(checkout.build_index(paths, read).entrypoints):
+        if name not in implementations.get(server_type, ()) or schemas.implementation_schema_path(server_type, name):
+            continue
+        source = discover.entrypoint_file(root, server_type, name, entrypoint)
+        if source != root / server_type / name / "app.py":
+            found.setdefault((server_type, name), {})[entrypoint] = source
+    return found
+
+
+def _implementation_entry(bundle: _Bundle, server_type: str, name: str, app: tuple[str, dict | None, bool],
+                          others: dict[str, tuple[str, dict | None, bool]]) -> dict:
+    """The schema of one implementation's block: its schema in `schemas/`, else the class
+    of the file its `entrypoint` names (app.py when it names none), else the fields every
+    server of its type has."""
+    uri, document, derived = app
+    fallback = bundle.ref(schemas.BASE_URI + schemas.SERVER_COMMON, f"/$defs/{server_type}")
+    if not derived:
+        return {"$ref": bundle.ref(uri, "")}
+    if document is None and not others:
+        return {"$ref": fallback, "description": f"{name}: no config class found in its app.py; "
+                f"the fields every server of {server_type} has."}
+    chosen: dict = {"$ref": fallback}  # an entrypoint no config of the checkout names
+    for entrypoint, (other_uri, other, _) in sorted(others.items(), reverse=True):
+        if other is not None:
+            chosen = {"if": {"properties": {"entrypoint": {"const": entrypoint}}},
+                      "then": {"$ref": bundle.ref(other_uri, "")}, "else": chosen}
+    return {
+        "if": {"required": ["entrypoint"], "properties": {"entrypoint": {"not": {"const": "app.py"}}}},
+        "then": chosen,
+        "else": {"$ref": bundle.ref(uri, "") if document is not None else fallback},
+    }
 
 
 def _own_references(documents: dict[str, dict], uri: str, document: dict) -> dict:
@@ -298,7 +352,10 @@ def build(root: Path, *, derived_cache: Path | None = None) -> dict[str, dict]:
     common = schemas.BASE_URI + schemas.SERVER_COMMON
     config_file = schemas.BASE_URI + schemas.CONFIG_FILE
     shared: dict = {}
-    keys = [(server_type, name) for server_type in SERVER_TYPES for name in implementations[server_type]]
+    entrypoints = _other_entrypoints(root, implementations)
+    keys = [(server_type, name, None) for server_type in SERVER_TYPES for name in implementations[server_type]]
+    keys += sorted({(server_type, name, source) for (server_type, name), named in entrypoints.items()
+                    for source in named.values()})
     if len(keys) >= _PARALLEL_MIN:
         from gym_scaffold import derive  # noqa: F401 - loaded once, before the workers fork
     # A first export on a checkout parses every app.py: for NeMo Gym's 162, 1.20 s in one
@@ -314,20 +371,9 @@ def build(root: Path, *, derived_cache: Path | None = None) -> dict[str, dict]:
         named: dict[str, Any] = {"_delete_key": {"$ref": bundle.ref(common, "/$defs/directive")}}
         fallback = bundle.ref(common, f"/$defs/{server_type}")
         for name in implementations[server_type]:
-            uri, document, derived = found[(server_type, name)]
-            if document is None:
-                named[name] = {"$ref": fallback, "description": f"{name}: no config class found in its app.py; "
-                               f"the fields every server of {server_type} has."}
-            elif derived:
-                # Derived from app.py; a block whose entrypoint is another file of the
-                # directory (langgraph_agent's reflection_agent.py) has another class.
-                named[name] = {
-                    "if": {"required": ["entrypoint"], "properties": {"entrypoint": {"not": {"const": "app.py"}}}},
-                    "then": {"$ref": fallback},
-                    "else": {"$ref": bundle.ref(uri, "")},
-                }
-            else:
-                named[name] = {"$ref": bundle.ref(uri, "")}
+            others = {entrypoint: found[(server_type, name, source)]
+                      for entrypoint, source in entrypoints.get((server_type, name), {}).items()}
+            named[name] = _implementation_entry(bundle, server_type, name, found[(server_type, name, None)], others)
         bundle.define(config_file, f"/$defs/{server_type}", f"type.{server_type}", {
             "title": f"a mapping of one {server_type} implementation to its fields",
             "description": f"One implementation of {server_type}: a directory "

@@ -183,6 +183,35 @@ def test_a_reference_the_class_types_itself_follows_the_class_as_in_validate(tre
     assert check.is_valid(config({"model_server": reference}, "simple_agent", "responses_api_agents"))
 
 
+def test_a_block_is_checked_against_the_class_of_the_entrypoint_it_names(tree: Path) -> None:
+    # aviary's client_app.py, langgraph_agent's reflection_agent.py, gymnasium's base.py
+    # (no app.py at all): configs of the checkout name them, and the editor follows.
+    quiz = tree / "resources_servers" / "quiz"
+    (quiz / "client_app.py").write_text(APP.replace("class QuizConfig", "class QuizClientConfig")
+                                        + "    server_url: str | None = None\n")
+    (quiz / "configs" / "remote.yaml").write_text(
+        "remote:\n  resources_servers:\n    quiz:\n      entrypoint: client_app.py\n      domain: games\n")
+    board = tree / "resources_servers" / "board"
+    (board / "configs").mkdir(parents=True)
+    (board / "base.py").write_text(APP.replace("judge_url: str", "board_size: int = 8"))
+    (board / "configs" / "board.yaml").write_text(
+        "board:\n  resources_servers:\n    board:\n      entrypoint: base.py\n      domain: games\n")
+    check = validator(exported(tree)["resources_servers.schema.json"])
+
+    def block(entrypoint: str, implementation: str = "quiz", **fields) -> dict:
+        if implementation == "quiz":
+            fields["judge_url"] = "http://j"
+        return {"inst": {"resources_servers": {implementation: {"entrypoint": entrypoint, "domain": "games",
+                                                                **fields}}}}
+
+    assert check.is_valid(block("client_app.py", server_url="http://s"))
+    assert not check.is_valid(block("client_app.py", server_url=["a list"]))  # aviary's bug
+    assert not check.is_valid(block("app.py", server_url="http://s"))  # app.py's class has no such field
+    assert check.is_valid(block("other.py", anything=1))  # named by no config: the common fields
+    assert check.is_valid(block("base.py", "board", board_size=10))
+    assert not check.is_valid(block("base.py", "board", board_size="ten"))
+
+
 def test_the_command_writes_ignores_and_commits(tree: Path) -> None:
     env = clean_env(XDG_CACHE_HOME=str(tree.parent / "cache"))
     workdir = tree / "resources_servers"  # run from inside: the root is found
