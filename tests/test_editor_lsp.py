@@ -310,3 +310,59 @@ def test_env_yaml_through_the_settings_vscode_gets(generated) -> None:
         env_file.write_text(text)
     assert [(p["rule"], p["line"]) for p in reported] == [("invalid-value", len(wrong.splitlines()))]
     assert lines_of(found) == {len(wrong.splitlines())}, found
+
+
+CLIENT_APP = '''
+from nemo_gym.base_resources_server import BaseResourcesServerConfig
+
+
+class RemoteQuizConfig(BaseResourcesServerConfig):
+    server_url: str | None = None
+'''
+
+
+def test_the_editor_follows_the_class_of_the_entrypoint_and_its_typed_references(tmp_path: Path) -> None:
+    # As in NeMo Gym: aviary's blocks name client_app.py; pinchbench's class declares
+    # `model_server: Optional[ModelServerRef] = None` and its config writes null.
+    from test_derive import OPTIONAL_REFS_APP
+
+    gym = make_gym_tree(tmp_path / "Gym")
+    files = {
+        "resources_servers/quiz/app.py": "",
+        "resources_servers/quiz/client_app.py": CLIENT_APP,
+        "resources_servers/quiz/requirements.txt": "",
+        "resources_servers/quiz/configs/remote.yaml": (
+            "quiz:\n  resources_servers:\n    quiz:\n      entrypoint: client_app.py\n      domain: games\n"
+            "      server_url: http://127.0.0.1:9000\n"),
+        "resources_servers/quiz/configs/remote_bug.yaml": (
+            "quiz:\n  resources_servers:\n    quiz:\n      entrypoint: client_app.py\n      domain: games\n"
+            "      server_url:\n      - insert server url\n"),
+        "responses_api_agents/bridge_agent/app.py": OPTIONAL_REFS_APP,
+        "responses_api_agents/bridge_agent/requirements.txt": "",
+        "responses_api_agents/bridge_agent/configs/bridge.yaml": (
+            "bridge:\n  responses_api_agents:\n    bridge_agent:\n      entrypoint: app.py\n"
+            "      resources_server: {type: resources_servers, name: quiz}\n"
+            "      user_model_server: {type: responses_api_models, name: policy_model}\n"
+            "      model_server: null\n      judge_model_server: null\n"),
+        "responses_api_agents/bridge_agent/configs/bridge_bug.yaml": (
+            "bridge:\n  responses_api_agents:\n    bridge_agent:\n      entrypoint: app.py\n"
+            "      resources_server: {type: resources_servers, name: quiz}\n"
+            "      user_model_server: null\n"),
+    }
+    for relative, text in files.items():
+        (gym / relative).parent.mkdir(parents=True, exist_ok=True)
+        (gym / relative).write_text(text)
+    env = clean_env(XDG_CACHE_HOME=str(tmp_path / "cache"))
+    done = run_cli("schema", "export", "--editor", "vscode", cwd=gym, env=env)
+    assert done.returncode == 0, done.stderr
+    settings = json.loads((gym / ".vscode" / "settings.json").read_text())["yaml.schemas"]
+    configs = [gym / relative for relative in files if relative.endswith(".yaml")]
+    with YamlLanguageServer(gym, settings) as running:
+        found = {path.name: lines_of(errors(diagnostics)) for path, diagnostics in running.open_many(configs).items()}
+    assert found == {"remote.yaml": set(), "remote_bug.yaml": {7}, "bridge.yaml": set(), "bridge_bug.yaml": {6}}
+    # ... where validate reports them, and nowhere else.
+    reported = {}
+    for problem in validate_problems(gym, env=env):
+        if problem["severity"] == "error" and problem["rule"] in SCHEMA_RULES:
+            reported.setdefault(Path(problem["path"]).name, set()).add(problem["line"])
+    assert reported == {"remote_bug.yaml": {7}, "bridge_bug.yaml": {6}}
