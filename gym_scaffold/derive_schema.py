@@ -22,6 +22,7 @@ from gym_scaffold.derive_source import (
     SourceReader,
     base_names,
     name_of,
+    parse_quietly,
 )
 from gym_scaffold.secrets import looks_like_secret
 
@@ -159,7 +160,7 @@ class SchemaDeriver:
                 return dict(_SCALARS["None"])
             if isinstance(node.value, str):  # a forward reference: "MyModel"
                 try:
-                    parsed = ast.parse(node.value, mode="eval").body
+                    parsed = parse_quietly(node.value, mode="eval").body
                 except (SyntaxError, ValueError, MemoryError, RecursionError):  # not a type
                     return {}
                 return self.type_schema(module, parsed, depth + 1)

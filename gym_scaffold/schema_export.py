@@ -358,8 +358,9 @@ def build(root: Path, *, derived_cache: Path | None = None) -> dict[str, dict]:
                     for source in named.values()})
     if len(keys) >= _PARALLEL_MIN:
         from gym_scaffold import derive  # noqa: F401 - loaded once, before the workers fork
-    # A first export on a checkout parses every app.py: for NeMo Gym's 162, 1.20 s in one
-    # process, 0.67 s on 2 cores (benchmarks/schema_export.py, "export, cold").
+    # A first export on a checkout parses every app.py: for NeMo Gym's 162, the whole
+    # export takes 0.78 s in one process, 0.54 s on 2 cores (benchmarks/schema_export.py,
+    # "export, cold"; median of 7 each, alternating).
     documents_found = fork_map(
         lambda key: _implementation_document(root, *key, derived_cache, shared), keys, min_items=_PARALLEL_MIN
     )
