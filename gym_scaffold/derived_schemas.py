@@ -68,18 +68,18 @@ class RunSchemas:
         ../../resources_servers/legal_agent_bench/harbor_bridge.py), when it is one inside the
         checkout; else `<root>/<type>/<impl>/app.py`.
         """
-        app = entrypoint_file(self.root, server_type, implementation, entrypoint)
-        key = (server_type, implementation, str(app))
+        source = entrypoint_file(self.root, server_type, implementation, entrypoint)
+        key = (server_type, implementation, str(source))
         found = self.derived_paths.get(key)
         if found is not None:
             return found
         from gym_scaffold import derive
 
-        found = (None, (app,))
+        found = (None, (source,))
         # os.path.isfile: Path.is_file raises on a name longer than the system takes (ENAMETOOLONG).
-        if IMPLEMENTATION_NAME.match(implementation) and os.path.isfile(app):
+        if IMPLEMENTATION_NAME.match(implementation) and os.path.isfile(source):
             try:
-                derived = derive.derive(app, self.root, cache=self.disk_cache, shared=self.sources)
+                derived = derive.derive(source, self.root, cache=self.disk_cache, shared=self.sources)
             except derive.DeriveError:
                 derived = None
             if derived is not None and derived.server_type in (server_type, None):
@@ -89,7 +89,7 @@ class RunSchemas:
                 document["$id"] = BASE_URI + relative
                 self.derived[BASE_URI + relative] = document
                 self.fields[relative] = fields
-                found = (relative, tuple(derived.inputs) or (app,))
+                found = (relative, tuple(derived.inputs) or (source,))
         self.derived_paths[key] = found
         return found
 
