@@ -39,7 +39,7 @@ from urllib.parse import urldefrag, urljoin
 
 from gym_scaffold import schema_files, schemas
 from gym_scaffold.config.model import SERVER_TYPES
-from gym_scaffold.discover import CONFIG_DIRS
+from gym_scaffold.discover import CONFIG_DIRS, entrypoint_file
 from gym_scaffold.parallel import fork_map
 
 DEST = Path(".gym-scaffold") / "schemas"  # relative to the checkout root
@@ -109,7 +109,7 @@ def _implementation_document(root: Path, server_type: str, name: str, source: Pa
         relative = schemas.implementation_schema_path(server_type, name)
         if relative is not None:
             return schemas.BASE_URI + relative, schemas.schema(relative), False
-        source = root / server_type / name / "app.py"
+        source = entrypoint_file(root, server_type, name, None)  # app.py
         uri = f"{schemas.BASE_URI}derived/{server_type}/{name}.schema.json"
     else:
         uri = f"{schemas.BASE_URI}derived/{server_type}/{name}/{source.relative_to(root).as_posix()}.schema.json"
@@ -144,8 +144,8 @@ def _other_entrypoints(root: Path, implementations: dict[str, list[str]]) -> dic
     for server_type, name, entrypoint in sorted(checkout.build_index(paths, read).entrypoints):
         if name not in implementations.get(server_type, ()) or schemas.implementation_schema_path(server_type, name):
             continue
-        source = discover.entrypoint_file(root, server_type, name, entrypoint)
-        if source != root / server_type / name / "app.py":
+        source = entrypoint_file(root, server_type, name, entrypoint)
+        if source != entrypoint_file(root, server_type, name, None):
             found.setdefault((server_type, name), {})[entrypoint] = source
     return found
 
